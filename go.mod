@@ -3,6 +3,7 @@ module github.com/tillbridge/tillbridge
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/Microsoft/go-winio v0.6.4 // indirect
 	github.com/creack/pty v1.1.24 // indirect
 	github.com/google/gousb v1.1.3 // indirect
