@@ -1,0 +1,173 @@
+package daemon
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const minimalConfig = `
+[gateway]
+partner = "2088101122136241"
+md5_key_file = "keys/md5.key"
+
+[[lane]]
+id = "1"
+`
+
+func TestSampleConfigDecodesStrictlyAndValidates(t *testing.T) {
+	cfg, err := DecodeConfig(SampleConfig(), "/etc/tillbridge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Lanes) != 2 || cfg.Lanes[0].TerminalID != "GATE-1" || cfg.Printers["front"].VID != 0x0416 {
+		t.Fatalf("sample decoded to %+v", cfg)
+	}
+}
+
+func TestDecodeConfigDefaults(t *testing.T) {
+	cfg, err := DecodeConfig([]byte(minimalConfig), "/base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Listen; len(got) != 1 || got[0].Network != "tcp" || got[0].Address != DefaultECRAddress {
+		t.Errorf("default listener = %+v", got)
+	}
+	if cfg.Payment.PayDeadline != 60*time.Second || cfg.Payment.FirstQuery != 3500*time.Millisecond {
+		t.Errorf("payment defaults = %+v", cfg.Payment)
+	}
+	if cfg.Gateway.MD5KeyFile != filepath.Join("/base", "keys/md5.key") {
+		t.Errorf("relative key path not resolved: %q", cfg.Gateway.MD5KeyFile)
+	}
+	if cfg.Lanes[0].TerminalID != "1" {
+		t.Errorf("terminal_id default = %q", cfg.Lanes[0].TerminalID)
+	}
+}
+
+func TestDecodeConfigUnknownKeysNamedWithLines(t *testing.T) {
+	src := minimalConfig + `
+[payment]
+first_qeury = "1s"
+
+[printer.p]
+backend = "file"
+path = "x"
+colour = "red"
+`
+	_, err := DecodeConfig([]byte(src), "")
+	var uk *UnknownKeysError
+	if !errors.As(err, &uk) {
+		t.Fatalf("err = %v, want UnknownKeysError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"payment.first_qeury (line 10)", "printer.p.colour (line 15)"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+}
+
+func TestValidateNamesFields(t *testing.T) {
+	tests := []struct {
+		name, extra, field string
+	}{
+		{"bad partner", `partner = "1234"`, "gateway.partner"},
+		{"bad sign type", `sign_type = "SHA1"`, "gateway.sign_type"},
+		{"rsa without keys", `sign_type = "RSA2"`, "gateway.private_key_file"},
+		{"md5 twice", `md5_key = "k"`, "gateway.md5_key"},
+		{"zero timeout", `timeout = "0s"`, "gateway.timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := strings.Replace(minimalConfig, "[gateway]\n", "[gateway]\n"+tt.extra+"\n", 1)
+			src = dedupeKey(src, tt.extra)
+			assertFieldError(t, src, tt.field)
+		})
+	}
+	more := []struct{ name, src, field string }{
+		{"remote listener", minimalConfig + "[[listen]]\naddress = \"0.0.0.0:7420\"\n", "listen[0].address"},
+		{"remote without key", minimalConfig + "[[listen]]\naddress = \"10.0.0.1:7420\"\nallow_remote = true\n", "listen[0].shared_key_file"},
+		{"bad network", minimalConfig + "[[listen]]\nnetwork = \"udp\"\naddress = \"x\"\n", "listen[0].network"},
+		{"unknown printer", minimalConfig + "printer = \"nope\"\n", "lane[0].printer"},
+		{"duplicate lane", minimalConfig + "[[lane]]\nid = \"1\"\n", "lane[1].id"},
+		{"usb printer without ids", minimalConfig + "[printer.p]\nbackend = \"usb\"\n", "printer.p.vid"},
+		{"bad width", minimalConfig + "[printer.p]\nbackend = \"simulated\"\nwidth = 76\n", "printer.p.width"},
+		{"deadline before first query", minimalConfig + "[payment]\nfirst_query = \"90s\"\n", "payment.first_query"},
+		{"bad layout", minimalConfig + "[scanner.s]\nbackend = \"simulated\"\nlayout = \"xx\"\n", "scanner.s.layout"},
+	}
+	for _, tt := range more {
+		t.Run(tt.name, func(t *testing.T) { assertFieldError(t, tt.src, tt.field) })
+	}
+}
+
+// dedupeKey drops the original line of a key that extra redefines.
+func dedupeKey(src, extra string) string {
+	key, _, _ := strings.Cut(extra, " =")
+	lines := strings.Split(src, "\n")
+	out := lines[:0]
+	seen := false
+	for _, l := range lines {
+		if strings.HasPrefix(l, key+" =") {
+			if seen {
+				continue
+			}
+			seen = true
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+func assertFieldError(t *testing.T, src, field string) {
+	t.Helper()
+	cfg, err := DecodeConfig([]byte(src), "")
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	err = cfg.Validate()
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want ValidationError", err)
+	}
+	for _, f := range ve.Fields {
+		if f.Field == field {
+			return
+		}
+	}
+	t.Fatalf("error %q does not name %s", err, field)
+}
+
+func TestLoadConfigResolvesAgainstFileDir(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tillbridge.toml")
+	if err := os.WriteFile(path, []byte(minimalConfig+"[daemon]\ndata_dir = \"data\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Daemon.DataDir != filepath.Join(dir, "data") {
+		t.Fatalf("data_dir = %q", cfg.Daemon.DataDir)
+	}
+}
+
+func TestLoadConfigUnknownKeyNamesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	if err := os.WriteFile(path, []byte(minimalConfig+"[recipt]\nvenue = \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadConfig(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "recipt") {
+		t.Fatalf("err = %v", err)
+	}
+}
