@@ -1,0 +1,115 @@
+package alipay
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrBadSignature reports a signature that does not verify: a tampered
+// message, a wrong key, or an undecodable signature value.
+var ErrBadSignature = errors.New("alipay: bad signature")
+
+// ErrMissingSignature reports an is_success=T response or a notification
+// without a sign value.
+var ErrMissingSignature = errors.New("alipay: missing signature")
+
+// ErrNoKey reports a Signer asked to sign without a private key, or to verify
+// without a public key.
+var ErrNoKey = errors.New("alipay: no key configured for this operation")
+
+// ErrBodyTooLarge reports a gateway response larger than the client's cap.
+var ErrBodyTooLarge = errors.New("alipay: response body too large")
+
+// TransportError reports a failure to send the request or read the answer:
+// connection refused or reset, DNS, TLS, a timeout or a cancelled context.
+// The request may or may not have reached the gateway.
+type TransportError struct {
+	// Op names the step that failed ("send", "read").
+	Op string
+	// Timeout is true when the client timeout or the context deadline expired.
+	Timeout bool
+	// Err is the underlying error.
+	Err error
+}
+
+// Error implements error.
+func (e *TransportError) Error() string {
+	if e.Timeout {
+		return fmt.Sprintf("alipay: %s: timeout: %v", e.Op, e.Err)
+	}
+	return fmt.Sprintf("alipay: %s: %v", e.Op, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// HTTPStatusError reports an HTTP answer whose status is not 200.
+type HTTPStatusError struct {
+	// StatusCode is the HTTP status code received.
+	StatusCode int
+}
+
+// Error implements error.
+func (e *HTTPStatusError) Error() string {
+	return fmt.Sprintf("alipay: gateway answered HTTP %d", e.StatusCode)
+}
+
+// MalformedError reports a response body that is not a well-formed gateway
+// envelope: not XML, truncated, an unknown encoding, or missing is_success.
+type MalformedError struct {
+	// Reason says what was wrong.
+	Reason string
+	// Err is the underlying parse error, if any.
+	Err error
+}
+
+// Error implements error.
+func (e *MalformedError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("alipay: malformed response: %s: %v", e.Reason, e.Err)
+	}
+	return "alipay: malformed response: " + e.Reason
+}
+
+// Unwrap returns the underlying error.
+func (e *MalformedError) Unwrap() error { return e.Err }
+
+// GatewayError reports an is_success=F envelope: the gateway rejected the
+// request itself (ILLEGAL_SIGN, ILLEGAL_PARTNER, …). Code is the <error>
+// value; it is empty when the envelope carried none.
+type GatewayError struct {
+	// Code is the gateway's error code.
+	Code string
+}
+
+// Error implements error.
+func (e *GatewayError) Error() string {
+	return "alipay: gateway rejected the request: " + e.Code
+}
+
+// InvalidRequestError reports a request the client refuses to send (a bad
+// amount, a double quote in a value, a missing identifier). Nothing was sent.
+type InvalidRequestError struct {
+	// Field is the request parameter at fault.
+	Field string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error implements error.
+func (e *InvalidRequestError) Error() string {
+	return fmt.Sprintf("alipay: invalid request: %s: %s", e.Field, e.Reason)
+}
+
+// ConfigError reports an invalid Config field.
+type ConfigError struct {
+	// Field is the Config field at fault.
+	Field string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("alipay: config: %s: %s", e.Field, e.Reason)
+}
