@@ -162,7 +162,7 @@ func TestHeldKeysRolloverAndRepeats(t *testing.T) {
 		[]byte{0, 0, 0x1f, 0, 0, 0, 0, 0},    // 1 released, 2 still held
 		[]byte{},                             // zero-length report
 		release,
-		[]byte{0, 0, 1, 1, 1, 1, 1, 1}, // ErrorRollOver: ignored
+		[]byte{0, 0, 1, 1, 1, 1, 1, 1},                   // ErrorRollOver: ignored
 		press(0, 0x20), release, press(0, 0x20), release, // "33": released in between
 		[]byte{0, 0, 0x21, 0x21, 0, 0, 0, 0}, // a usage listed twice is one key
 		release,
