@@ -19,6 +19,7 @@ const (
 	CodeIO          = "io_error"
 	CodeConfig      = "bad_config"
 	CodeClosed      = "closed"
+	CodeBusy        = "busy"
 )
 
 // DeviceError is the error type of this package and its backends. Code is a
@@ -66,6 +67,7 @@ var (
 	ErrIO          = &DeviceError{Code: CodeIO}
 	ErrConfig      = &DeviceError{Code: CodeConfig}
 	ErrClosed      = &DeviceError{Code: CodeClosed}
+	ErrBusy        = &DeviceError{Code: CodeBusy}
 )
 
 // NewError builds a *DeviceError.
@@ -99,15 +101,24 @@ func CodeOf(err error) string {
 // that made the printer refuse a job.
 type StatusError struct {
 	Status PrinterStatus
+	// Err is why the status is unknown (timeout, not found...), if it is.
+	Err error
 }
 
 // Error reports the status summary and detail.
 func (e *StatusError) Error() string {
+	msg := "printer " + e.Status.Summary()
 	if e.Status.Detail != "" {
-		return "printer " + e.Status.Summary() + " (" + e.Status.Detail + ")"
+		msg += " (" + e.Status.Detail + ")"
 	}
-	return "printer " + e.Status.Summary()
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
 }
+
+// Unwrap returns the cause of an unknown status.
+func (e *StatusError) Unwrap() error { return e.Err }
 
 // StatusOf returns the printer status carried by a "not_ready" error, so the
 // daemon can tell the cashier "paper_end" rather than a generic failure.
