@@ -113,3 +113,20 @@ type ConfigError struct {
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("alipay: config: %s: %s", e.Field, e.Reason)
 }
+
+// MismatchError reports a verified answer whose echo of the request does
+// not match what was sent (another trade's answer, a replay, a different
+// amount). The outcome is Unknown.
+type MismatchError struct {
+	// Field is the echoed parameter.
+	Field string
+	// Sent is the value in the request.
+	Sent string
+	// Got is the value in the answer.
+	Got string
+}
+
+// Error implements error.
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("alipay: answer echoes %s=%q, request had %q", e.Field, e.Got, e.Sent)
+}
