@@ -1,0 +1,333 @@
+package ecrproto
+
+import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// Reasons a connection ends, for the log.
+var (
+	errIdle     = errors.New("idle timeout")
+	errShutdown = errors.New("server shutting down")
+	errFlood    = errors.New("too many requests in flight")
+)
+
+// conn is one server-side connection: a reader goroutine (serve) and a
+// goroutine per request in flight.
+type conn struct {
+	srv     *Server
+	id      uint64
+	nc      net.Conn
+	br      *bufio.Reader
+	wire    wire
+	enc     Encoding
+	ctx     context.Context // cancelled when the connection closes
+	cancel  context.CancelFunc
+	log     *slog.Logger
+	needKey string // remote access: HELLO with this key must come first
+	reject  bool   // over MaxConns: answer the first request E_UNAVAILABLE, close
+
+	mu         sync.Mutex
+	inflight   int
+	ids        map[string]*Message // requests in flight by id
+	lastActive time.Time
+	authed     bool
+	closing    bool // answer what is in flight, then close; read nothing new
+	handlers   sync.WaitGroup
+	closeOnce  sync.Once
+}
+
+func newConn(s *Server, id uint64, nc net.Conn, key string, reject bool) *conn {
+	ctx, cancel := context.WithCancel(s.ctx)
+	return &conn{srv: s, id: id, nc: nc, br: bufio.NewReaderSize(nc, 4096),
+		ctx: ctx, cancel: cancel, needKey: key, reject: reject, authed: key == "",
+		ids: map[string]*Message{}, lastActive: time.Now(),
+		log: s.log.With("conn", id, "remote", addrString(nc.RemoteAddr()))}
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+func (c *conn) serve() {
+	defer c.srv.untrack(c)
+	defer c.handlers.Wait()
+	defer c.close()
+	c.log.Debug("ecr connection opened", "rejected", c.reject)
+	err := c.readLoop()
+	c.log.Debug("ecr connection closed", "reason", err)
+}
+
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		c.cancel()
+		c.nc.Close()
+	})
+}
+
+// closeIfIdle closes the connection if no request is in flight; otherwise
+// the last request to finish closes it (the server is shutting down).
+func (c *conn) closeIfIdle() {
+	c.mu.Lock()
+	idle := c.inflight == 0
+	c.mu.Unlock()
+	if idle {
+		c.close()
+	}
+}
+
+func (c *conn) readLoop() error {
+	if err := c.detect(); err != nil {
+		return err
+	}
+	o := &c.srv.opts
+	c.wire = newWire(c.enc, c.nc, c.br, wireConfig{maxSize: o.MaxMessageSize,
+		writeTimeout: o.WriteTimeout, ackTimeout: o.AckTimeout, retransmits: o.MaxRetransmits}, c.ctx.Done())
+	c.log = c.log.With("encoding", c.enc.String())
+	for {
+		if err := c.awaitInput(); err != nil {
+			return err
+		}
+		if err := c.nc.SetReadDeadline(time.Now().Add(o.ReadTimeout)); err != nil {
+			return err
+		}
+		m, err := c.wire.readItem()
+		var pe *Error
+		if err != nil && !errors.As(err, &pe) {
+			return err
+		}
+		if m == nil && pe == nil {
+			continue
+		}
+		if err := c.accept(m, pe); err != nil {
+			return err
+		}
+	}
+}
+
+// detect chooses the encoding from the first significant byte.
+func (c *conn) detect() error {
+	for {
+		if err := c.awaitInput(); err != nil {
+			return err
+		}
+		enc, done, err := detectStep(c.br)
+		if err != nil {
+			return err
+		}
+		if done {
+			c.enc = enc
+			return nil
+		}
+	}
+}
+
+// awaitInput waits for the next byte under the idle rules: a connection
+// with a request in flight is never idle; one without is closed after
+// IdleTimeout (ReadTimeout for a rejected connection) with no request.
+func (c *conn) awaitInput() error {
+	for {
+		if c.srv.shutting.Load() && c.idleNow() {
+			return errShutdown
+		}
+		if err := c.nc.SetReadDeadline(c.idleDeadline()); err != nil {
+			return err
+		}
+		_, err := c.br.Peek(1)
+		if err == nil {
+			return nil
+		}
+		if !isTimeout(err) {
+			return err
+		}
+		if c.idleExpired() {
+			return errIdle
+		}
+	}
+}
+
+func (c *conn) idleTimeout() time.Duration {
+	if c.reject {
+		return c.srv.opts.ReadTimeout
+	}
+	return c.srv.opts.IdleTimeout
+}
+
+func (c *conn) idleDeadline() time.Time {
+	d := c.idleTimeout()
+	if d < 0 {
+		return time.Time{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inflight > 0 {
+		return time.Now().Add(d)
+	}
+	return c.lastActive.Add(d)
+}
+
+func (c *conn) idleExpired() bool {
+	d := c.idleTimeout()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return d >= 0 && c.inflight == 0 && !time.Now().Before(c.lastActive.Add(d))
+}
+
+func (c *conn) idleNow() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight == 0
+}
+
+// accept handles one message (or decode error) read from the peer. A
+// non-nil return ends the connection.
+func (c *conn) accept(m *Message, pe *Error) error {
+	c.mu.Lock()
+	c.lastActive = time.Now()
+	closing, authed := c.closing, c.authed
+	c.mu.Unlock()
+	switch {
+	case closing:
+		return nil // draining: only ACKs matter now
+	case c.reject:
+		return c.finish(m, Errorf(CodeUnavailable, "too many connections; try again later"))
+	case !authed:
+		return c.authenticate(m, pe)
+	case pe != nil:
+		c.log.Info("ecr bad input", "code", pe.Code, "field", pe.Field, "detail", pe.Message)
+		return c.spawn(nil, func() { c.sendQuiet(pe.Reply(m)) })
+	}
+	return c.dispatch(m)
+}
+
+// authenticate admits a remote connection whose first message is HELLO
+// with the shared key; anything else gets E_AUTH and the connection closes.
+func (c *conn) authenticate(m *Message, pe *Error) error {
+	if pe == nil && m.Type == TypeHello &&
+		subtle.ConstantTimeCompare([]byte(m.Key), []byte(c.needKey)) == 1 {
+		c.mu.Lock()
+		c.authed = true
+		c.mu.Unlock()
+		return c.dispatch(m)
+	}
+	c.log.Warn("ecr authentication failed")
+	return c.finish(m, Errorf(CodeAuth, "send HELLO with the shared key first"))
+}
+
+// finish answers err and then closes the connection.
+func (c *conn) finish(m *Message, err *Error) error {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	return c.spawn(nil, func() { c.sendQuiet(err.Reply(m)) })
+}
+
+// dispatch validates a request and starts answering it.
+func (c *conn) dispatch(m *Message) error {
+	if err := m.Validate(); err != nil {
+		pe := AsError(err)
+		c.log.Info("ecr invalid request", "type", m.Type, "code", pe.Code, "field", pe.Field)
+		return c.spawn(nil, func() { c.sendQuiet(pe.Reply(m)) })
+	}
+	if !IsRequest(m.Type) {
+		return c.spawn(nil, func() {
+			c.sendQuiet(Errorf(CodeType, "%s is not a request type", m.Type).Reply(m))
+		})
+	}
+	if busy, dup := c.checkInFlight(m); dup || busy != nil {
+		if busy == nil {
+			c.log.Debug("ecr retransmitted request ignored", "id", m.ID)
+			return nil
+		}
+		return c.spawn(nil, func() { c.sendQuiet(busy.Reply(m)) })
+	}
+	c.log.Debug("ecr request", "msg", m)
+	return c.spawn(m, func() { c.serveRequest(m) })
+}
+
+// checkInFlight refuses a request whose id is in flight with different
+// content and reports an identical one (a retransmission) as dup. It also
+// applies MaxInFlight.
+func (c *conn) checkInFlight(m *Message) (busy *Error, dup bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.ids[m.ID]; ok {
+		if equalMessages(prev, m) {
+			return nil, true
+		}
+		return FieldError("id", "a different request with this id is in flight"), false
+	}
+	if len(c.ids) >= c.srv.opts.MaxInFlight {
+		return Errorf(CodeUnavailable, "too many requests in flight on this connection"), false
+	}
+	return nil, false
+}
+
+// spawn runs fn in a goroutine counted as in flight. req, if not nil, is
+// registered by id for the duplicate check. The number of goroutines per
+// connection is bounded: a peer that floods it is disconnected.
+func (c *conn) spawn(req *Message, fn func()) error {
+	c.mu.Lock()
+	if c.inflight >= 2*c.srv.opts.MaxInFlight {
+		c.mu.Unlock()
+		return errFlood
+	}
+	c.inflight++
+	if req != nil {
+		c.ids[req.ID] = req
+	}
+	c.handlers.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.endRequest(req)
+		fn()
+	}()
+	return nil
+}
+
+func (c *conn) endRequest(req *Message) {
+	c.mu.Lock()
+	c.inflight--
+	if req != nil {
+		delete(c.ids, req.ID)
+	}
+	c.lastActive = time.Now()
+	idle, closing := c.inflight == 0, c.closing
+	c.mu.Unlock()
+	c.handlers.Done()
+	if idle && (closing || c.srv.shutting.Load()) {
+		c.close()
+	}
+}
+
+// send writes one message; a dead framed link closes the connection.
+func (c *conn) send(m *Message) error {
+	err := c.wire.send(c.ctx, m)
+	var le *LinkError
+	if errors.As(err, &le) {
+		c.log.Warn("ecr link failed; closing", "err", err)
+		c.close()
+	}
+	if err != nil {
+		return err
+	}
+	c.log.Debug("ecr response", "msg", m)
+	return nil
+}
+
+// sendQuiet sends an answer the server composed itself; a failure is
+// only logged (the peer is gone).
+func (c *conn) sendQuiet(m *Message) {
+	if err := c.send(m); err != nil {
+		c.log.Debug("ecr send failed", "type", m.Type, "err", err)
+	}
+}

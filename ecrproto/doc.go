@@ -1,0 +1,25 @@
+// Package ecrproto is the wire protocol between cash-register (ECR)
+// software and the tillbridge daemon: messages, two encodings, a server, a
+// client and the transports they run on.
+//
+// The full contract for ECR writers is docs/ecr-protocol.md. In short:
+//
+//   - Message is one message of either encoding; Validate checks a request
+//     and names the offending field.
+//   - JSON lines: one JSON object per line (AppendJSON, DecodeJSON,
+//     JSONReader).
+//   - Legacy frames: STX payload ETX LRC, fields name=value separated by FS,
+//     ACK/NAK with retransmission (AppendFields, DecodeFields, AppendFrame,
+//     FrameReader).
+//   - Server answers requests on any net.Listener through a Handler, one
+//     goroutine per request, and answers HELLO and PING itself; the
+//     encoding of each connection is chosen by its first byte.
+//   - Listen opens the transports: TCP on loopback (remote only with a
+//     shared key), a unix socket, or a Windows named pipe with an explicit
+//     security descriptor.
+//   - Client (Dial) speaks either encoding; the tillbridge CLI and the
+//     tests use it.
+//
+// Errors a peer should hear about are *Error values carrying an ERROR
+// code; Reply turns one into the ERROR message.
+package ecrproto

@@ -1,0 +1,119 @@
+package ecrproto
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync"
+)
+
+// serveRequest answers one valid request: HELLO and PING here, the rest
+// through the handler, with panic recovery and a guaranteed final answer.
+func (c *conn) serveRequest(req *Message) {
+	switch req.Type {
+	case TypeHello:
+		c.sendQuiet(&Message{Type: TypeResult, ID: req.ID, Status: StatusOK,
+			Version: ProtocolVersion, Message: "tillbridge ECR protocol"})
+		return
+	case TypePing:
+		c.sendQuiet(&Message{Type: TypeResult, ID: req.ID, Status: StatusOK})
+		return
+	}
+	rw := &response{c: c, req: req}
+	defer c.recoverHandler(rw)
+	switch h := c.srv.currentHandler(); {
+	case c.srv.shutting.Load():
+		rw.sendFinal(Errorf(CodeUnavailable, "shutting down; try again shortly"))
+	case h == nil:
+		rw.sendFinal(Errorf(CodeUnavailable, "starting up; try again shortly"))
+	default:
+		h.ServeECR(c.ctx, req, rw)
+	}
+}
+
+// recoverHandler turns a panic, or a handler that returned without a
+// final answer, into ERROR E_INTERNAL. The connection and server survive.
+func (c *conn) recoverHandler(rw *response) {
+	if p := recover(); p != nil {
+		c.log.Error("ecr handler panic", "type", rw.req.Type, "id", rw.req.ID,
+			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		rw.sendFinal(Errorf(CodeInternal, "internal error"))
+		return
+	}
+	if !rw.isDone() {
+		c.log.Error("ecr handler returned without a final answer", "type", rw.req.Type, "id", rw.req.ID)
+		rw.sendFinal(Errorf(CodeInternal, "internal error: no result"))
+	}
+}
+
+// response is the ResponseWriter for one request.
+type response struct {
+	c    *conn
+	req  *Message
+	mu   sync.Mutex
+	done bool
+}
+
+var _ ResponseWriter = (*response)(nil)
+
+func (r *response) ConnID() uint64       { return r.c.id }
+func (r *response) Encoding() Encoding   { return r.c.enc }
+func (r *response) RemoteAddr() net.Addr { return r.c.nc.RemoteAddr() }
+
+func (r *response) isDone() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.done
+}
+
+// Send implements ResponseWriter.
+func (r *response) Send(m *Message) error {
+	if m == nil {
+		return errors.New("ecrproto: Send(nil)")
+	}
+	out := m.Clone()
+	if out.ID == "" {
+		out.ID = r.req.ID
+	}
+	if out.Lane == "" {
+		out.Lane = r.req.Lane
+	}
+	if out.Ref == "" {
+		out.Ref = r.req.Ref
+	}
+	if out.Type != TypeEvent && !out.IsFinal() {
+		return fmt.Errorf("ecrproto: Send: %q is not EVENT, RESULT or ERROR", out.Type)
+	}
+	if err := out.Validate(); err != nil {
+		return fmt.Errorf("ecrproto: Send: %w", err)
+	}
+	r.mu.Lock()
+	if r.done {
+		r.mu.Unlock()
+		return ErrResponseDone
+	}
+	r.done = out.IsFinal()
+	r.mu.Unlock()
+	return r.c.send(out)
+}
+
+// sendFinal sends err as the final answer unless one was already sent.
+func (r *response) sendFinal(err *Error) {
+	if e := r.Send(err.Reply(r.req)); e != nil && !errors.Is(e, ErrResponseDone) {
+		r.c.log.Debug("ecr send failed", "err", e)
+	}
+}
+
+// equalMessages reports whether a and b carry the same fields.
+func equalMessages(a, b *Message) bool {
+	for i := range fieldTable {
+		f := &fieldTable[i]
+		va, oka := f.text(a)
+		vb, okb := f.text(b)
+		if oka != okb || va != vb {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,282 @@
+package ecrproto
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for ServerOptions and ClientOptions.
+const (
+	DefaultReadTimeout    = 10 * time.Second // to finish a message once its first byte arrived
+	DefaultIdleTimeout    = 5 * time.Minute  // with no request in flight
+	DefaultWriteTimeout   = 10 * time.Second // per write
+	DefaultAckTimeout     = 2 * time.Second  // framed: wait for ACK before retransmitting
+	DefaultMaxRetransmits = 3                // framed: retransmissions after the first send
+	DefaultMaxConns       = 64
+	DefaultMaxInFlight    = 32 // requests in flight per connection
+)
+
+// Handler answers requests. The server calls ServeECR in a goroutine of
+// its own for every valid request except HELLO and PING (which the server
+// answers itself), so one connection may have many requests in flight.
+//
+// ServeECR sends any number of EVENTs and then exactly one final RESULT or
+// ERROR through w. If it returns without a final answer, or panics, the
+// server sends ERROR E_INTERNAL. ctx is cancelled when the connection
+// closes or the server is closed; that only means nobody is listening any
+// more — it must never abort a money movement.
+type Handler interface {
+	ServeECR(ctx context.Context, req *Message, w ResponseWriter)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, req *Message, w ResponseWriter)
+
+// ServeECR calls f.
+func (f HandlerFunc) ServeECR(ctx context.Context, req *Message, w ResponseWriter) { f(ctx, req, w) }
+
+// ResponseWriter sends the answers to one request.
+type ResponseWriter interface {
+	// Send sends an EVENT, RESULT or ERROR. Empty id, lane and ref are
+	// filled from the request. It checks m with Validate, returns
+	// ErrResponseDone after the final answer, and blocks until the message
+	// is written (framed: acknowledged). An error means the connection is
+	// gone: the ECR will recover with STATUS.
+	Send(m *Message) error
+	// ConnID identifies the connection, for logs; unique per Server.
+	ConnID() uint64
+	// Encoding is the connection's encoding.
+	Encoding() Encoding
+	// RemoteAddr is the peer's address, as reported by the listener.
+	RemoteAddr() net.Addr
+}
+
+// ServerOptions configures a Server. Zero values mean the defaults; a
+// negative IdleTimeout disables the idle timeout and a negative
+// MaxRetransmits disables retransmission.
+type ServerOptions struct {
+	Handler        Handler       // may be nil until SetHandler: requests get E_UNAVAILABLE
+	MaxMessageSize int           // DefaultMaxMessageSize
+	ReadTimeout    time.Duration // DefaultReadTimeout
+	IdleTimeout    time.Duration // DefaultIdleTimeout
+	WriteTimeout   time.Duration // DefaultWriteTimeout
+	AckTimeout     time.Duration // DefaultAckTimeout
+	MaxRetransmits int           // DefaultMaxRetransmits
+	MaxConns       int           // DefaultMaxConns; excess connections get E_UNAVAILABLE and are closed
+	MaxInFlight    int           // DefaultMaxInFlight; excess requests get E_UNAVAILABLE
+	Logger         *slog.Logger  // default: discard
+}
+
+func (o ServerOptions) withDefaults() ServerOptions {
+	o.MaxMessageSize = orDefault(o.MaxMessageSize, DefaultMaxMessageSize)
+	o.ReadTimeout = orDefault(o.ReadTimeout, DefaultReadTimeout)
+	o.IdleTimeout = orDefault(o.IdleTimeout, DefaultIdleTimeout)
+	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultWriteTimeout)
+	o.AckTimeout = orDefault(o.AckTimeout, DefaultAckTimeout)
+	o.MaxRetransmits = max(orDefault(o.MaxRetransmits, DefaultMaxRetransmits), 0)
+	o.MaxConns = orDefault(o.MaxConns, DefaultMaxConns)
+	o.MaxInFlight = orDefault(o.MaxInFlight, DefaultMaxInFlight)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Server serves the ECR protocol on any number of listeners. Create it
+// with NewServer.
+type Server struct {
+	opts    ServerOptions
+	log     *slog.Logger
+	handler atomic.Pointer[handlerBox]
+
+	ctx      context.Context // parent of every connection's context
+	cancel   context.CancelFunc
+	shutting atomic.Bool
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	counted   int // conns within MaxConns
+	nextID    uint64
+	drained   chan struct{} // closed once shutting and no conns remain
+	drainOnce sync.Once
+}
+
+type handlerBox struct{ h Handler }
+
+// NewServer returns a server with opts (defaults filled in).
+func NewServer(opts ServerOptions) *Server {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel,
+		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
+		drained: make(chan struct{})}
+	s.SetHandler(opts.Handler)
+	return s
+}
+
+// SetHandler installs h for requests read from now on; nil reverts to
+// answering E_UNAVAILABLE. Safe to call while serving.
+func (s *Server) SetHandler(h Handler) {
+	if h == nil {
+		s.handler.Store(nil)
+		return
+	}
+	s.handler.Store(&handlerBox{h})
+}
+
+func (s *Server) currentHandler() Handler {
+	if b := s.handler.Load(); b != nil {
+		return b.h
+	}
+	return nil
+}
+
+// Serve accepts connections on ln until Shutdown or Close, when it returns
+// ErrServerClosed; it closes ln. Listeners from RequireKey (and from
+// Listen for remote TCP) make every connection start with HELLO and the
+// key.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.trackListener(ln) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.untrackListener(ln)
+	key := requiredKey(ln)
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.shutting.Load() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Warn("ecr accept failed; retrying", "err", err, "delay", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if c := s.newConn(nc, key); c != nil {
+			go c.serve()
+		}
+	}
+}
+
+func (s *Server) trackListener(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting.Load() {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackListener(ln net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.mu.Unlock()
+	ln.Close()
+}
+
+// newConn registers an accepted connection, or closes it if the server is
+// shutting down.
+func (s *Server) newConn(nc net.Conn, key string) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting.Load() {
+		nc.Close()
+		return nil
+	}
+	s.nextID++
+	over := s.counted >= s.opts.MaxConns
+	if !over {
+		s.counted++
+	}
+	c := newConn(s, s.nextID, nc, key, over)
+	s.conns[c] = struct{}{}
+	return c
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if !c.reject {
+		s.counted--
+	}
+	s.checkDrained()
+}
+
+// checkDrained closes drained once shutting down with no connections
+// left. Callers hold s.mu.
+func (s *Server) checkDrained() {
+	if s.shutting.Load() && len(s.conns) == 0 {
+		s.drainOnce.Do(func() { close(s.drained) })
+	}
+}
+
+// Shutdown stops accepting, closes idle connections, answers new requests
+// E_UNAVAILABLE, and waits for in-flight requests to finish (each
+// connection closes as soon as it has none). If ctx ends first, it closes
+// everything as Close does and returns ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.beginShutdown()
+	select {
+	case <-s.drained:
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		return ctx.Err()
+	}
+}
+
+// Close stops the server at once: it closes the listeners and every
+// connection and cancels handler contexts. It does not wait for handlers.
+func (s *Server) Close() error {
+	s.beginShutdown()
+	s.cancel()
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
+	return nil
+}
+
+func (s *Server) beginShutdown() {
+	s.mu.Lock()
+	s.shutting.Store(true)
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.checkDrained()
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeIfIdle()
+	}
+}
