@@ -8,16 +8,16 @@ import (
 // Error codes carried in the code field of an ERROR message. They are
 // stable: ECR software may switch on them.
 const (
-	CodeFormat       = "E_FORMAT"       // not a well-formed message: bad JSON, bad frame payload, bad UTF-8
-	CodeTooLarge     = "E_TOO_LARGE"    // the message exceeds the size limit
-	CodeType         = "E_TYPE"         // unknown or non-request message type
-	CodeField        = "E_FIELD"        // a field is missing or malformed; field names it
-	CodeRefConflict  = "E_REF_CONFLICT" // lane+ref already used with different fields
-	CodeLaneBusy     = "E_LANE_BUSY"    // another sale is in flight on the lane
-	CodeNotFound     = "E_NOT_FOUND"    // no such lane, sale or refund
-	CodeUnavailable  = "E_UNAVAILABLE"  // not ready, shutting down, overloaded, or a device is down
-	CodeInternal     = "E_INTERNAL"     // a bug or unexpected failure in the daemon
-	CodeAuth         = "E_AUTH"         // remote access requires HELLO with the shared key
+	CodeFormat      = "E_FORMAT"       // not a well-formed message: bad JSON, bad frame payload, bad UTF-8
+	CodeTooLarge    = "E_TOO_LARGE"    // the message exceeds the size limit
+	CodeType        = "E_TYPE"         // unknown or non-request message type
+	CodeField       = "E_FIELD"        // a field is missing or malformed; field names it
+	CodeRefConflict = "E_REF_CONFLICT" // lane+ref already used with different fields
+	CodeLaneBusy    = "E_LANE_BUSY"    // another sale is in flight on the lane
+	CodeNotFound    = "E_NOT_FOUND"    // no such lane, sale or refund
+	CodeUnavailable = "E_UNAVAILABLE"  // not ready, shutting down, overloaded, or a device is down
+	CodeInternal    = "E_INTERNAL"     // a bug or unexpected failure in the daemon
+	CodeAuth        = "E_AUTH"         // remote access requires HELLO with the shared key
 )
 
 // Error is a protocol error: the answer the peer gets as an ERROR message.
