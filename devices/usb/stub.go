@@ -40,7 +40,9 @@ func PrinterOpener(c PrinterConfig) devices.Opener {
 }
 
 // Write fails with code "unsupported".
-func (p *Printer) Write(ctx context.Context, b []byte) (int, error) { return 0, errNotBuilt(p.String()) }
+func (p *Printer) Write(ctx context.Context, b []byte) (int, error) {
+	return 0, errNotBuilt(p.String())
+}
 
 // Read fails with code "unsupported".
 func (p *Printer) Read(ctx context.Context, b []byte) (int, error) { return 0, errNotBuilt(p.String()) }
