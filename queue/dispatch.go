@@ -1,0 +1,229 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// launchItem is a call whose write-ahead record is committed.
+type launchItem struct {
+	op   Operation
+	call Call
+}
+
+// dispatch commits the write-ahead records of the due operations (as many as
+// there are free call slots, in one transaction), launches their calls, and
+// returns how long until the next attempt is due.
+func (e *Engine) dispatch(ctx context.Context) (time.Duration, error) {
+	now := e.cfg.Now()
+	free, busy := e.slots()
+	if free > 0 {
+		ops, err := dueOps(ctx, e.st.r, now, free+len(busy))
+		if err != nil {
+			return 0, err
+		}
+		items, err := e.startDue(ctx, notBusy(ops, busy), free, now)
+		if err != nil {
+			return 0, err
+		}
+		for _, it := range items {
+			e.launch(it.op, it.call, "")
+		}
+		if free -= len(items); free == 0 {
+			return maxWait, nil // a finishing call kicks the scheduler
+		}
+	}
+	return e.untilNext(ctx, now)
+}
+
+// slots returns the number of free call slots and the busy operations.
+func (e *Engine) slots() (int, map[string]struct{}) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	busy := make(map[string]struct{}, len(e.busy))
+	for id := range e.busy {
+		busy[id] = struct{}{}
+	}
+	return e.cfg.MaxConcurrentCalls - e.inflight, busy
+}
+
+func notBusy(ops []Operation, busy map[string]struct{}) []Operation {
+	out := ops[:0]
+	for _, op := range ops {
+		if _, ok := busy[op.ID]; !ok {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// startDue plans each due operation and commits the plans: transitions
+// without a call, and the write-ahead records of at most free calls.
+func (e *Engine) startDue(ctx context.Context, ops []Operation, free int, now time.Time) ([]launchItem, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	var items []launchItem
+	err := e.write(ctx, func(tx *sql.Tx, rec *recorder) error {
+		for _, op := range ops {
+			call, c := e.lc.plan(op, now)
+			if call != CallNone && len(items) == free {
+				continue // no slot: stays due for the next pass
+			}
+			if call != CallNone {
+				e.hook(FailBeforeCommit, call, c.op)
+			}
+			written, err := rec.apply(c)
+			if errors.Is(err, errStale) {
+				continue // changed since read (a Cancel, a Resolve): planned again next pass
+			}
+			if err != nil {
+				return err
+			}
+			if call != CallNone {
+				items = append(items, launchItem{op: written, call: call})
+			}
+		}
+		return nil
+	})
+	return items, err
+}
+
+// untilNext returns the time until the earliest attempt of an operation
+// without a call in flight, capped at maxWait.
+func (e *Engine) untilNext(ctx context.Context, now time.Time) (time.Duration, error) {
+	_, busy := e.slots()
+	ids, ats, err := nextDue(ctx, e.st.r, len(busy)+1)
+	if err != nil {
+		return 0, err
+	}
+	for i, id := range ids {
+		if _, ok := busy[id]; ok {
+			continue
+		}
+		return min(max(ats[i].Sub(now), 0), maxWait), nil
+	}
+	return maxWait, nil
+}
+
+// launch runs one gateway call in its own goroutine. code is the full buyer
+// code for a pay; it lives only in this goroutine.
+func (e *Engine) launch(op Operation, call Call, code string) {
+	e.mu.Lock()
+	e.inflight++
+	e.busy[op.ID] = struct{}{}
+	e.mu.Unlock()
+	e.calls.Add(1)
+	go func() {
+		defer e.calls.Done()
+		r := e.callGateway(op, call, code)
+		e.hook(FailAfterCallBeforeRecord, call, op)
+		e.mu.Lock()
+		e.inflight--
+		e.results = append(e.results, r)
+		e.mu.Unlock()
+		e.Kick()
+	}()
+}
+
+// callGateway waits for a call slot and makes the call. A panic in the
+// gateway is an unknown outcome, like any error.
+func (e *Engine) callGateway(op Operation, call Call, code string) (r result) {
+	r = result{op: op, call: call}
+	select {
+	case e.sem <- struct{}{}:
+	case <-e.callCtx.Done():
+		r.err = fmt.Errorf("not sent: %w", e.callCtx.Err())
+		return r
+	}
+	defer func() { <-e.sem }()
+	defer func() {
+		if p := recover(); p != nil {
+			r.err = fmt.Errorf("gateway panic: %v", p)
+		}
+	}()
+	e.hook(FailAfterCommitBeforeCall, call, op)
+	ctx, cancel := context.WithTimeout(e.callCtx, e.cfg.CallTimeout)
+	defer cancel()
+	switch call {
+	case CallPay:
+		r.pay, r.err = e.gw.Pay(ctx, PayRequest{PartnerTransID: op.PartnerTransID, BuyerCode: code,
+			Amount: op.Amount, Currency: op.Currency, Subject: op.Subject, Terminal: op.Terminal,
+			CreatedAt: op.CreatedAt})
+	case CallQuery:
+		r.query, r.err = e.gw.Query(ctx, op.PartnerTransID)
+	case CallCancel:
+		r.cancel, r.err = e.gw.Cancel(ctx, op.PartnerTransID)
+	case CallRefund:
+		r.refund, r.err = e.gw.Refund(ctx, RefundRequest{PartnerTransID: op.PartnerTransID,
+			PartnerRefundID: op.PartnerRefundID, Amount: op.Amount, Currency: op.Currency,
+			Reason: op.Reason})
+	}
+	return r
+}
+
+// flush records the answers of finished calls in one transaction. An answer
+// to an operation that moved on meanwhile (a Cancel during a query) is kept
+// as a SUPERSEDED event only.
+func (e *Engine) flush(ctx context.Context) error {
+	e.mu.Lock()
+	rs := e.results
+	e.results = nil
+	e.mu.Unlock()
+	if len(rs) == 0 {
+		return nil
+	}
+	now := e.cfg.Now()
+	err := e.write(ctx, func(tx *sql.Tx, rec *recorder) error {
+		for _, r := range rs {
+			if err := e.record(tx, rec, r, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.results = append(rs, e.results...)
+		return err
+	}
+	for _, r := range rs {
+		delete(e.busy, r.op.ID)
+	}
+	return nil
+}
+
+func (e *Engine) record(tx *sql.Tx, rec *recorder, r result, now time.Time) error {
+	c := e.lc.answer(r, now)
+	_, err := rec.apply(c)
+	if !errors.Is(err, errStale) {
+		return err
+	}
+	cur, err := getOp(rec.ctx, tx, r.op.ID)
+	if err != nil {
+		return err
+	}
+	ev := c.ev
+	ev.Name, ev.From, ev.To = EventSuperseded, cur.State, cur.State
+	ev.Detail = clip(joinDetail(fmt.Sprintf("late %s answer (would have gone %s→%s) ignored", r.call,
+		c.ev.From, c.ev.To), joinDetail(c.ev.Detail, tradeDetail(c.op))))
+	return rec.event(ev)
+}
+
+func tradeDetail(op Operation) string {
+	if op.AlipayTransID == "" {
+		return ""
+	}
+	return "alipay_trans_id=" + op.AlipayTransID
+}
+
+// hook runs the configured test hook, if any.
+func (e *Engine) hook(p Failpoint, call Call, op Operation) {
+	if e.cfg.Hook != nil {
+		e.cfg.Hook(p, call, op)
+	}
+}
