@@ -41,9 +41,9 @@ func TestDecodeJSON_Good(t *testing.T) {
 
 func TestDecodeJSON_AbsentVersusZero(t *testing.T) {
 	for in, present := range map[string]bool{
-		`{"type":"PING","id":"1"}`:                 false,
-		`{"type":"PING","id":"1","amount":null}`:   false,
-		`{"type":"PING","id":"1","amount":0}`:      true,
+		`{"type":"PING","id":"1"}`:                false,
+		`{"type":"PING","id":"1","amount":null}`:  false,
+		`{"type":"PING","id":"1","amount":0}`:     true,
 		`{"type":"PING","id":"1","amount":  0  }`: true,
 	} {
 		m, err := ecrproto.DecodeJSON([]byte(in))
