@@ -50,7 +50,7 @@ func classify(m Match, err error) error {
 	case isLibusb(err, gousb.ErrorNoDevice) || errors.Is(err, gousb.TransferNoDevice):
 		return devices.NewError(devices.CodeOffline, m.String(), fmt.Errorf("device unplugged or powered off: %w", err))
 	case isLibusb(err, gousb.ErrorBusy):
-		return devices.NewError(devices.CodeIO, m.String(), fmt.Errorf("interface busy, another program holds it: %w", err))
+		return devices.NewError(devices.CodeBusy, m.String(), fmt.Errorf("interface busy, another program holds it: %w", err))
 	case isLibusb(err, gousb.ErrorTimeout) || errors.Is(err, gousb.TransferTimedOut):
 		return devices.NewError(devices.CodeTimeout, m.String(), err)
 	case isLibusb(err, gousb.ErrorNotFound):

@@ -21,7 +21,7 @@ func TestClassify(t *testing.T) {
 		{gousb.ErrorAccess, devices.CodePermission},
 		{fmt.Errorf("open: %w", gousb.ErrorAccess), devices.CodePermission},
 		// gousb's Config/Interface format libusb errors with %v:
-		{fmt.Errorf("failed to claim interface 0: %v", gousb.ErrorBusy), devices.CodeIO},
+		{fmt.Errorf("failed to claim interface 0: %v", gousb.ErrorBusy), devices.CodeBusy},
 		{fmt.Errorf("Can't detach kernel driver: %v", gousb.ErrorAccess), devices.CodePermission},
 		{gousb.ErrorNoDevice, devices.CodeOffline},
 		{gousb.TransferNoDevice, devices.CodeOffline},
