@@ -89,5 +89,5 @@ func lookupIDs(owner, group string) (int, int, error) {
 // errWindowsOnly is returned by the Windows-only operations elsewhere.
 var errWindowsOnly = errors.New("only on Windows")
 
-func (osHost) restrictACL(string, string) error     { return errWindowsOnly }
-func (osHost) setRecovery(WindowsService) error      { return errWindowsOnly }
+func (osHost) restrictACL(string, string) error { return errWindowsOnly }
+func (osHost) setRecovery(WindowsService) error { return errWindowsOnly }
