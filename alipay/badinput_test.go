@@ -33,6 +33,7 @@ func TestBadAnswers(t *testing.T) {
 		{"no signature", reply{fields: v8Params(), noSign: true}, func(err error) bool { return isBadSig(err) && errors.Is(err, ErrMissingSignature) }, OutcomeUnknown},
 		{"HTTP 500", reply{status: 500, fields: v8Params()}, isStatus(500), OutcomeUnknown},
 		{"HTTP 302", reply{status: 302, raw: []byte("moved")}, isStatus(302), OutcomeUnknown},
+		{"redirect not followed", reply{status: 307, raw: []byte("moved"), location: "/elsewhere"}, isStatus(307), OutcomeUnknown},
 		{"oversize body", reply{raw: big}, func(err error) bool { return errors.Is(err, ErrBodyTooLarge) }, OutcomeUnknown},
 		{"is_success=F ILLEGAL_SIGN", reply{failEnv: true, gwError: "ILLEGAL_SIGN"}, isGateway("ILLEGAL_SIGN"), OutcomeDeclined},
 		{"is_success=F ILLEGAL_PARTNER", reply{failEnv: true, gwError: "ILLEGAL_PARTNER"}, isGateway("ILLEGAL_PARTNER"), OutcomeDeclined},

@@ -26,7 +26,8 @@ type Client struct {
 type Option func(*Client)
 
 // WithHTTPClient sets the HTTP client (transport, TLS, proxies). Its own
-// Timeout, if any, applies in addition to Config.Timeout.
+// Timeout, if any, applies in addition to Config.Timeout. The default client
+// does not follow redirects; a supplied one keeps its own policy.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
@@ -97,7 +98,7 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		verifier: verifier{signType: cfg.SignType, md5Key: cfg.MD5Key,
 			pub: cfg.AlipayPublicKey, charset: cfg.Charset},
 		endpoint: ep,
-		hc:       &http.Client{},
+		hc:       &http.Client{CheckRedirect: noRedirect},
 		now:      time.Now,
 	}
 	for _, o := range opts {
@@ -105,6 +106,10 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 	}
 	return c, nil
 }
+
+// noRedirect makes a redirect answer an HTTPStatusError (Unknown) instead
+// of silently re-sending the request elsewhere as a GET.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // call is one gateway request.
 type call struct {

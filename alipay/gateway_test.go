@@ -29,6 +29,7 @@ type reply struct {
 	encoding  string            // declared encoding: "" (UTF-8) or "GBK"
 	signInGBK bool              // sign the GBK bytes of the pre-sign string
 	hang      bool              // never answer until the client gives up
+	location  string            // Location header (redirects)
 }
 
 // seenRequest is what the fake gateway received.
@@ -89,6 +90,9 @@ func (g *fakeGateway) serve(w http.ResponseWriter, r *http.Request) {
 		body = g.envelope(rep)
 	}
 	w.Header().Set("Content-Type", "text/xml; charset="+orDefault(rep.encoding, "UTF-8"))
+	if rep.location != "" {
+		w.Header().Set("Location", rep.location)
+	}
 	w.WriteHeader(rep.status)
 	w.Write(body)
 }
