@@ -25,8 +25,9 @@ type PayRequest struct {
 	Extend *ExtendInfo
 }
 
-// PayResult is the answer to Pay. Business fields are set only from a
-// verified answer.
+// PayResult is the answer to Pay. Only Outcome decides. ResultCode and Error
+// are as received, even from an answer whose signature failed (see
+// Detail.Verified); the business fields are set only from a verified answer.
 type PayResult struct {
 	// Outcome is the classification; see Classify.
 	Outcome Outcome
@@ -123,7 +124,9 @@ func (c *Client) payParams(r PayRequest) (map[string]string, error) {
 }
 
 // QueryResult is the answer to Query. Status is the trade's state; Outcome
-// says whether the query itself got a verified answer.
+// says whether the query itself got a verified answer (a not-found answer
+// is Declined for the query, StatusNotFound for the trade: keep polling).
+// ResultCode and Error are as received; business fields only when verified.
 type QueryResult struct {
 	// Outcome is the classification of the query call.
 	Outcome Outcome
@@ -199,7 +202,8 @@ func queryStatus(d Detail, err error, out Outcome) TradeStatus {
 	return StatusUnknown
 }
 
-// CancelResult is the answer to Cancel.
+// CancelResult is the answer to Cancel. ResultCode and Error are as
+// received; the other fields are set only from a verified answer.
 type CancelResult struct {
 	// Outcome: Success = cancelled (closed or refunded); Declined = the
 	// cancel will not succeed (retry_flag=N or a permanent code); Unknown =
@@ -262,7 +266,8 @@ type RefundRequest struct {
 	Reason string
 }
 
-// RefundResult is the answer to Refund.
+// RefundResult is the answer to Refund. ResultCode and Error are as
+// received; the other fields are set only from a verified answer.
 type RefundResult struct {
 	// Outcome is the classification; see Classify.
 	Outcome Outcome

@@ -2,7 +2,6 @@ package alipay
 
 import (
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"net/url"
 )
@@ -84,6 +83,3 @@ func (c *Client) VerifyNotification(params url.Values) error {
 	}
 	return nil
 }
-
-// isBadSignature reports whether err is a signature failure.
-func isBadSignature(err error) bool { return errors.Is(err, ErrBadSignature) }
