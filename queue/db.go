@@ -35,12 +35,11 @@ type store struct {
 
 // openStore opens or creates the journal at file, checks its pragmas and
 // applies pending migrations. On any failure everything opened is closed.
-func openStore(ctx context.Context, file string, cfg Config) (st *store, err error) {
-	st = &store{}
+func openStore(ctx context.Context, file string, cfg Config) (_ *store, err error) {
+	st := &store{}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, st.close())
-			st = nil
 		}
 	}()
 	if st.w, err = sql.Open("sqlite3", dsn(file, cfg, false)); err != nil {

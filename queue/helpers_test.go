@@ -300,3 +300,5 @@ func refundOK(RefundRequest) (RefundResult, error) {
 
 // asErr is errors.As for tests.
 func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

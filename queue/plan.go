@@ -188,7 +188,7 @@ func (l lifecycle) expiryReason(op Operation) string {
 func (l lifecycle) undecidedReason(op Operation, why string) string {
 	return fmt.Sprintf("%s, last gateway code %q: look up partner_trans_id %s (%d %s) in the "+
 		"Alipay merchant portal; if it was paid, refund it there; then resolve this operation",
-		why, op.LastCode, op.PartnerTransID, op.Amount, op.Currency)
+		joinDetail(op.Reason, why), op.LastCode, op.PartnerTransID, op.Amount, op.Currency)
 }
 
 func joinDetail(a, b string) string {
