@@ -1,0 +1,37 @@
+package ecrproto
+
+import "testing"
+
+func TestPipeSDDL(t *testing.T) {
+	if got := pipeSDDL(""); got != "D:P(A;;GA;;;SY)(A;;GA;;;BA)" {
+		t.Fatalf("no group: %s", got)
+	}
+	want := "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GRGW;;;S-1-5-32-545)"
+	if got := pipeSDDL("S-1-5-32-545"); got != want {
+		t.Fatalf("with group: %s", got)
+	}
+}
+
+func TestPipePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                   DefaultPipeName,
+		"tb":                 `\\.\pipe\tb`,
+		`\\.\pipe\other`:     `\\.\pipe\other`,
+		`\\server\pipe\lane`: `\\server\pipe\lane`,
+	} {
+		if got := pipePath(in); got != want {
+			t.Errorf("pipePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:7420": true, "127.1.2.3:1": true, "localhost:1": true, "[::1]:1": true,
+		"0.0.0.0:1": false, ":1": false, "192.168.1.5:1": false, "till.local:1": false, "garbage": false,
+	} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("isLoopback(%q) = %v", addr, got)
+		}
+	}
+}

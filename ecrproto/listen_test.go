@@ -1,0 +1,149 @@
+package ecrproto_test
+
+import (
+	"errors"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/tillbridge/tillbridge/ecrproto"
+)
+
+func TestListen_TCPDefaultsToLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "example.com:7420"} {
+		_, err := ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Address: addr})
+		var le *ecrproto.ListenError
+		if !errors.Is(err, ecrproto.ErrRemoteNotAllowed) || !errors.As(err, &le) {
+			t.Errorf("%s: err = %v, want ListenError wrapping ErrRemoteNotAllowed", addr, err)
+		}
+	}
+	_, err := ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Address: "0.0.0.0:0", AllowRemote: true})
+	if !errors.Is(err, ecrproto.ErrRemoteNotAllowed) {
+		t.Errorf("AllowRemote without a key: %v", err)
+	}
+	for _, addr := range []string{"127.0.0.1:0", "localhost:0", "[::1]:0"} {
+		ln, err := ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Address: addr})
+		if err != nil {
+			if addr == "[::1]:0" { // hosts without IPv6
+				continue
+			}
+			t.Fatalf("%s: %v", addr, err)
+		}
+		ln.Close()
+	}
+}
+
+func TestListen_RemoteNeedsKey(t *testing.T) {
+	srv := newServer(t, ecrproto.ServerOptions{Handler: ecrproto.HandlerFunc(saleHandler)})
+	addr, _ := serve(t, srv, ecrproto.ListenConfig{Address: "0.0.0.0:0", AllowRemote: true, SharedKey: "k3y"})
+	_, port, _ := net.SplitHostPort(addr)
+	addr = net.JoinHostPort("127.0.0.1", port)
+
+	p := dialRaw(t, "tcp", addr) // anything but HELLO first
+	p.write([]byte(`{"type":"PING","id":"1"}` + "\n"))
+	wantError(t, p.readJSON(), ecrproto.CodeAuth, "")
+	p.expectClosed()
+
+	p = dialRaw(t, "tcp", addr) // garbage first
+	p.write([]byte("garbage\n"))
+	wantError(t, p.readJSON(), ecrproto.CodeAuth, "")
+	p.expectClosed()
+
+	p = dialRaw(t, "tcp", addr) // the wrong key, framed
+	p.writeFrame(&ecrproto.Message{Type: "HELLO", ID: "1", Key: "wrong"})
+	p.expectControl(ecrproto.FrameACK)
+	wantError(t, p.readFrameMsg(), ecrproto.CodeAuth, "")
+	p.expectClosed()
+
+	if _, err := ecrproto.Dial(ctxT(t), "tcp", addr, &ecrproto.ClientOptions{Key: "wrong"}); err == nil {
+		t.Fatal("Dial with the wrong key succeeded")
+	}
+	for _, framed := range []bool{false, true} {
+		c := dial(t, "tcp", addr, &ecrproto.ClientOptions{Key: "k3y", Framed: framed})
+		r, _ := c.Sale(ctxT(t), "1", "R1", 100, "HKD", "")
+		wantResult(t, r, ecrproto.StatusApproved)
+	}
+}
+
+func TestListen_Unix(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("unix sockets are served on Linux")
+	}
+	path := filepath.Join(t.TempDir(), "ecr.sock")
+	g, err := user.LookupGroupId(itoa(os.Getgid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Network: "unix", Address: path, Group: g.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o660 || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("socket mode %v, want 0660 socket", fi.Mode())
+	}
+
+	// A live server on the path is never displaced.
+	_, err = ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Network: "unix", Address: path})
+	if !errors.Is(err, ecrproto.ErrAddrInUse) {
+		t.Fatalf("second listener: %v, want ErrAddrInUse", err)
+	}
+
+	// A stale socket file (its server died) is replaced.
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("stale socket should still exist: %v", err)
+	}
+	ln, err = ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Network: "unix", Address: path, Mode: 0o600})
+	if err != nil {
+		t.Fatalf("over a stale socket: %v", err)
+	}
+	defer ln.Close()
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", fi.Mode())
+	}
+}
+
+func TestListen_UnixRefusesNonSocket(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("unix sockets are served on Linux")
+	}
+	path := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Network: "unix", Address: path}); err == nil {
+		t.Fatal("listened over a regular file")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "keep me" {
+		t.Fatal("regular file was touched")
+	}
+}
+
+func TestListen_UnknownGroupAndNetwork(t *testing.T) {
+	_, err := ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Network: "carrier-pigeon"})
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("unknown network: %v", err)
+	}
+	if runtime.GOOS != "windows" {
+		_, err = ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Network: "pipe"})
+		if !errors.Is(err, errors.ErrUnsupported) {
+			t.Fatalf("pipe on %s: %v", runtime.GOOS, err)
+		}
+		path := filepath.Join(t.TempDir(), "ecr.sock")
+		_, err = ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Network: "unix", Address: path, Group: "no-such-group-tb"})
+		if err == nil {
+			t.Fatal("unknown group accepted")
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
