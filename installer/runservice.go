@@ -99,6 +99,8 @@ type program struct {
 	stopping bool
 	timedOut bool
 	started  bool
+	// selfExit: run returned before anyone asked it to stop.
+	selfExit bool
 }
 
 func newProgram(ctx context.Context, run func(context.Context) error, stopWait time.Duration) *program {
@@ -116,6 +118,7 @@ func (p *program) Start(service.Service) error {
 		p.mu.Lock()
 		p.err = err
 		requested := p.stopping || p.parent.Err() != nil
+		p.selfExit = !requested
 		p.mu.Unlock()
 		close(p.done)
 		if !requested && p.onUnexpectedExit != nil {
@@ -164,11 +167,10 @@ func (p *program) wait() {
 func (p *program) result() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	requested := p.stopping || p.parent.Err() != nil
 	switch {
 	case p.timedOut:
 		return &StopTimeoutError{Waited: p.stopWait}
-	case !requested:
+	case p.selfExit:
 		return &UnexpectedExitError{Err: p.err}
 	case p.err != nil && !errors.Is(p.err, context.Canceled):
 		return p.err

@@ -26,13 +26,12 @@ func RenderSystemdUnit(p Plan) (string, error) {
 	}
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	line("# %s — written by `tillbridge install`; `tillbridge uninstall` removes it.", p.SystemdUnitPath())
+	line("# %s: written by `tillbridge install`; `tillbridge uninstall` removes it.", p.SystemdUnitPath())
 	line("# Local changes belong in a drop-in: systemctl edit %s", p.Name)
 	line("[Unit]")
 	line("Description=%s", p.DisplayName)
 	line("After=network-online.target")
 	line("Wants=network-online.target")
-	line("ConditionFileIsExecutable=%s", p.Executable)
 	line("StartLimitIntervalSec=%s", systemdSeconds(p.StartLimitInterval))
 	line("StartLimitBurst=%d", p.StartLimitBurst)
 	line("")

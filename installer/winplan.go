@@ -87,7 +87,7 @@ func windowsRecoveryAction(w WindowsService) action {
 func (w WindowsService) recoverySummary() string {
 	var d []string
 	for _, a := range w.Recovery {
-		d = append(d, a.Delay.String())
+		d = append(d, systemdSeconds(a.Delay))
 	}
 	s := fmt.Sprintf("restart after %s; failure count reset after %s", strings.Join(d, ", "), fmtDays(w.ResetPeriod))
 	if w.RecoveryOnNonCrashFailures {
@@ -111,7 +111,7 @@ func fmtDays(d time.Duration) string {
 // Text renders the settings as the SCM shows them, one per line.
 func (w WindowsService) Text() string {
 	var b strings.Builder
-	kv := func(k, v string) { fmt.Fprintf(&b, "%-26s %s\n", k+":", v) }
+	kv := func(k, v string) { fmt.Fprintf(&b, "%-31s %s\n", k+":", v) }
 	kv("Service name", w.Name)
 	kv("Display name", w.DisplayName)
 	kv("Description", w.Description)
@@ -123,7 +123,7 @@ func (w WindowsService) Text() string {
 	kv("Start type", start)
 	kv("Log on as", w.Account)
 	for i, a := range w.Recovery {
-		kv(ordinal(i, len(w.Recovery))+" failure", fmt.Sprintf("%s the service after %s", a.Action, a.Delay))
+		kv(ordinal(i, len(w.Recovery))+" failure", fmt.Sprintf("%s the service after %s", a.Action, systemdSeconds(a.Delay)))
 	}
 	kv("Reset fail count after", fmtDays(w.ResetPeriod))
 	kv("Actions for stops with errors", fmt.Sprint(w.RecoveryOnNonCrashFailures))
