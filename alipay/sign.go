@@ -86,7 +86,7 @@ func (md5Signer) Type() SignType { return SignMD5 }
 
 func (s md5Signer) Sign(presign []byte) (string, error) {
 	if len(s.key) == 0 {
-		return "", fmt.Errorf("alipay: md5 sign: %w", ErrNoKey)
+		return "", fmt.Errorf("%w (MD5 sign)", ErrNoKey)
 	}
 	return s.digest(presign), nil
 }
@@ -100,12 +100,12 @@ func (s md5Signer) digest(presign []byte) string {
 
 func (s md5Signer) Verify(presign []byte, sig string) error {
 	if len(s.key) == 0 {
-		return fmt.Errorf("alipay: md5 verify: %w", ErrNoKey)
+		return fmt.Errorf("%w (MD5 verify)", ErrNoKey)
 	}
 	want := s.digest(presign)
 	got := strings.ToLower(sig)
 	if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
-		return fmt.Errorf("alipay: md5 verify: %w", ErrBadSignature)
+		return fmt.Errorf("%w (MD5)", ErrBadSignature)
 	}
 	return nil
 }
@@ -150,7 +150,7 @@ func (s *rsaSigner) sum(presign []byte) []byte {
 
 func (s *rsaSigner) Sign(presign []byte) (string, error) {
 	if s.priv == nil {
-		return "", fmt.Errorf("alipay: %s sign: %w", s.t, ErrNoKey)
+		return "", fmt.Errorf("%w (%s sign)", ErrNoKey, s.t)
 	}
 	sig, err := rsa.SignPKCS1v15(nil, s.priv, s.hash, s.sum(presign))
 	if err != nil {
@@ -161,14 +161,14 @@ func (s *rsaSigner) Sign(presign []byte) (string, error) {
 
 func (s *rsaSigner) Verify(presign []byte, sig string) error {
 	if s.pub == nil {
-		return fmt.Errorf("alipay: %s verify: %w", s.t, ErrNoKey)
+		return fmt.Errorf("%w (%s verify)", ErrNoKey, s.t)
 	}
 	raw, err := base64.StdEncoding.DecodeString(sig)
 	if err != nil {
-		return fmt.Errorf("alipay: %s verify: undecodable signature: %w", s.t, ErrBadSignature)
+		return fmt.Errorf("%w (%s: not Base64)", ErrBadSignature, s.t)
 	}
 	if err := rsa.VerifyPKCS1v15(s.pub, s.hash, s.sum(presign), raw); err != nil {
-		return fmt.Errorf("alipay: %s verify: %w", s.t, ErrBadSignature)
+		return fmt.Errorf("%w (%s)", ErrBadSignature, s.t)
 	}
 	return nil
 }

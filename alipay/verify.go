@@ -21,7 +21,7 @@ type verifier struct {
 func (v verifier) signerFor(st string) (Signer, error) {
 	t, err := ParseSignType(st)
 	if err != nil {
-		return nil, fmt.Errorf("%w: sign_type %q", ErrBadSignature, st)
+		return nil, fmt.Errorf("%w (unknown sign_type %q)", ErrBadSignature, st)
 	}
 	switch {
 	case t == SignMD5 && v.signType == SignMD5:
@@ -29,7 +29,7 @@ func (v verifier) signerFor(st string) (Signer, error) {
 	case t != SignMD5 && v.signType != SignMD5 && v.pub != nil:
 		return NewRSASigner(t, nil, v.pub)
 	}
-	return nil, fmt.Errorf("%w: answer signed %s, client configured for %s", ErrBadSignature, t, v.signType)
+	return nil, fmt.Errorf("%w (signed %s, client uses %s)", ErrBadSignature, t, v.signType)
 }
 
 // verify checks sig over the pre-sign string of params. The string is
@@ -39,11 +39,11 @@ func (v verifier) signerFor(st string) (Signer, error) {
 // A missing signature wraps both ErrBadSignature and ErrMissingSignature.
 func (v verifier) verify(params map[string]string, signType, sig, alt string) error {
 	if sig == "" || signType == "" {
-		return fmt.Errorf("alipay: verify: %w (%w)", ErrBadSignature, ErrMissingSignature)
+		return missingSignature{}
 	}
 	s, err := v.signerFor(signType)
 	if err != nil {
-		return fmt.Errorf("alipay: verify: %w", err)
+		return err
 	}
 	presign := PreSignString(params)
 	charsets := []string{v.charset}
@@ -54,14 +54,24 @@ func (v verifier) verify(params map[string]string, signType, sig, alt string) er
 	for _, cs := range charsets {
 		b, err := EncodeCharset(presign, cs)
 		if err != nil {
-			last = fmt.Errorf("%w: pre-sign string not encodable in %s", ErrBadSignature, cs)
+			last = fmt.Errorf("%w (pre-sign string not encodable in %s)", ErrBadSignature, cs)
 			continue
 		}
 		if last = s.Verify(b, sig); last == nil {
 			return nil
 		}
 	}
-	return fmt.Errorf("alipay: verify: %w", last)
+	return last
+}
+
+// missingSignature is the error for an answer without sign or sign_type:
+// it is both ErrBadSignature and ErrMissingSignature.
+type missingSignature struct{}
+
+func (missingSignature) Error() string { return "alipay: bad signature: sign or sign_type missing" }
+
+func (missingSignature) Is(target error) bool {
+	return target == ErrBadSignature || target == ErrMissingSignature
 }
 
 // VerifyNotification checks the signature of an asynchronous notification
@@ -74,12 +84,9 @@ func (c *Client) VerifyNotification(params url.Values) error {
 	flat := make(map[string]string, len(params))
 	for k, vs := range params {
 		if len(vs) != 1 {
-			return fmt.Errorf("alipay: notification: parameter %q given %d times: %w", k, len(vs), ErrBadSignature)
+			return fmt.Errorf("%w (notification parameter %q given %d times)", ErrBadSignature, k, len(vs))
 		}
 		flat[k] = vs[0]
 	}
-	if err := c.verifier.verify(flat, flat["sign_type"], flat["sign"], CharsetUTF8); err != nil {
-		return fmt.Errorf("alipay: notification: %w", err)
-	}
-	return nil
+	return c.verifier.verify(flat, flat["sign_type"], flat["sign"], CharsetUTF8)
 }
