@@ -74,12 +74,17 @@ type PaymentConfig struct {
 	ScanTimeout time.Duration `toml:"scan_timeout"`
 	// Subject is the trans_name sent when the SALE carries no subject.
 	Subject string `toml:"subject"`
-	// MaxPendingOps and MaxPendingAmount (minor units) cap the non-final
-	// operations; 0 = no cap. PendingExpiry turns a non-final operation
-	// older than it into MANUAL; 0 = never.
-	MaxPendingOps    int           `toml:"max_pending_ops"`
-	MaxPendingAmount int64         `toml:"max_pending_amount"`
-	PendingExpiry    time.Duration `toml:"pending_expiry"`
+	// CancelWait is how long an ECR request waits for a cancel the daemon
+	// has durably taken on before it answers CANCELLED (reason
+	// CANCEL_QUEUED) and leaves the cancel to the journal.
+	CancelWait time.Duration `toml:"cancel_wait"`
+	// MaxPendingOps caps the non-final operations (0 = no cap);
+	// MaxPendingAmount caps their sum per currency, in minor units (a
+	// currency not listed has no cap). PendingExpiry turns an operation
+	// still not final after it into MANUAL.
+	MaxPendingOps    int              `toml:"max_pending_ops"`
+	MaxPendingAmount map[string]int64 `toml:"max_pending_amount"`
+	PendingExpiry    time.Duration    `toml:"pending_expiry"`
 }
 
 // ListenConfig is one [[listen]] entry: an ECR listener.
@@ -177,6 +182,8 @@ const (
 	DefaultBackoffMin    = 2 * time.Second
 	DefaultBackoffMax    = 5 * time.Minute
 	DefaultScanTimeout   = 120 * time.Second
+	DefaultCancelWait    = 15 * time.Second
+	DefaultPendingExpiry = 7 * 24 * time.Hour
 	DefaultSubject       = "Tickets"
 )
 
@@ -190,7 +197,8 @@ func NewConfig() *Config {
 			Timeout: DefaultGatewayTime, Charset: "UTF-8"},
 		Payment: PaymentConfig{FirstQuery: DefaultFirstQuery, QueryInterval: DefaultQueryInterval,
 			PayDeadline: DefaultPayDeadline, BackoffMin: DefaultBackoffMin, BackoffMax: DefaultBackoffMax,
-			ScanTimeout: DefaultScanTimeout, Subject: DefaultSubject},
+			ScanTimeout: DefaultScanTimeout, Subject: DefaultSubject, CancelWait: DefaultCancelWait,
+			PendingExpiry: DefaultPendingExpiry},
 		Receipt: ReceiptConfig{QR: true},
 	}
 }

@@ -154,8 +154,14 @@ func (p PaymentConfig) validate(ch *checker) {
 	}
 	ch.nonNegative("payment.max_attempts", int64(p.MaxAttempts))
 	ch.nonNegative("payment.max_pending_ops", int64(p.MaxPendingOps))
-	ch.nonNegative("payment.max_pending_amount", p.MaxPendingAmount)
-	ch.nonNegative("payment.pending_expiry", int64(p.PendingExpiry))
+	for cur, v := range p.MaxPendingAmount {
+		if len(cur) != 3 || strings.ToUpper(cur) != cur {
+			ch.failf("payment.max_pending_amount."+cur, ErrInvalid, "not an upper-case ISO 4217 code")
+		}
+		ch.positive("payment.max_pending_amount."+cur, v)
+	}
+	ch.positive("payment.pending_expiry", int64(p.PendingExpiry))
+	ch.positive("payment.cancel_wait", int64(p.CancelWait))
 	if strings.TrimSpace(p.Subject) == "" {
 		ch.fail("payment.subject", ErrRequired)
 	}

@@ -1,0 +1,163 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/tillbridge/tillbridge/daemon/logging"
+	"github.com/tillbridge/tillbridge/devices"
+)
+
+// lane is one till at run time: its devices, its scan gate and its one
+// sale in flight.
+type lane struct {
+	d       *Daemon
+	cfg     LaneConfig
+	log     zerolog.Logger
+	printer devices.Printer // nil: none
+	scanner devices.Scanner // nil: codes come from the ECR
+	gate    *devices.Gate
+
+	mu          sync.Mutex
+	cur         *sale  // the sale in flight; nil when idle
+	lastRef     string // the last sale's ref (STATUS / PRINT without ref)
+	lastReceipt []byte // the last receipt job, for reprints
+	lastJobRef  string // the ref of lastReceipt
+	scannerErr  string // the scanner's last problem, for DEVICES
+}
+
+func newLane(d *Daemon, lc LaneConfig) *lane {
+	l := &lane{d: d, cfg: lc, log: logging.WithLane(d.log, lc.ID)}
+	l.gate = devices.NewGate(devices.GateConfig{Lane: lc.ID, OnDrop: func(dr devices.Drop) {
+		l.log.Info().Str("code", dr.Masked).Str("reason", dr.Reason).Str("source", dr.Source).Msg("scan dropped")
+	}})
+	return l
+}
+
+// runScanner feeds the lane's scanner reads through the gate until ctx
+// ends; a scanner that cannot work at all is reported and left stopped.
+func (l *lane) runScanner(ctx context.Context) {
+	scans := make(chan devices.Scan, 4)
+	done := make(chan error, 1)
+	go func() { done <- l.scanner.Run(ctx, scans) }()
+	for {
+		select {
+		case sc := <-scans:
+			l.offer(sc)
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				l.log.Error().Err(err).Str("scanner", l.scanner.Name()).Msg("scanner stopped")
+				l.mu.Lock()
+				l.scannerErr = err.Error()
+				l.mu.Unlock()
+			}
+			return
+		}
+	}
+}
+
+// offer passes a scan through the gate to the sale waiting for it. It
+// returns the drop reason, or "" when the code was taken.
+func (l *lane) offer(sc devices.Scan) string {
+	l.mu.Lock()
+	s := l.cur
+	l.mu.Unlock()
+	if s == nil {
+		l.gate.Disarm()
+	}
+	code, ok, reason := l.gate.Take(sc)
+	if !ok {
+		return reason
+	}
+	if s == nil || !s.deliver(code) {
+		return devices.DropNotWaiting
+	}
+	return ""
+}
+
+// current returns the sale in flight, or nil.
+func (l *lane) current() *sale {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cur
+}
+
+// finish clears the lane after s ended.
+func (l *lane) finish(s *sale) {
+	l.gate.Disarm()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur == s {
+		l.cur = nil
+	}
+}
+
+// remember keeps the last receipt job for reprints.
+func (l *lane) remember(ref string, job []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lastReceipt, l.lastJobRef = job, ref
+}
+
+// printJob prints job on the lane's printer within the print timeout. It
+// returns "" when printed, else the printer status summary code (or the
+// device error code) saying why not.
+func (l *lane) printJob(job []byte) string {
+	if l.printer == nil {
+		return "no_printer"
+	}
+	ctx, cancel := context.WithTimeout(l.d.stopCtx, l.d.opts.PrintTimeout)
+	defer cancel()
+	err := l.printer.Print(ctx, job)
+	if err == nil {
+		return ""
+	}
+	l.log.Warn().Err(err).Str("printer", l.printer.Name()).Msg("receipt not printed")
+	if st, ok := devices.StatusOf(err); ok {
+		return st.Summary()
+	}
+	if code := devices.CodeOf(err); code != "" {
+		return code
+	}
+	return devices.StatusUnknown
+}
+
+// deviceStates reports the lane's printer and scanner state.
+func (l *lane) deviceStates(ctx context.Context) []devices.DeviceState {
+	var out []devices.DeviceState
+	now := time.Now()
+	if l.printer != nil {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := l.printer.Status(sctx)
+		cancel()
+		ds := devices.DeviceState{Name: l.printer.Name(), Kind: "printer", State: st.Summary(), Detail: st.Detail, Since: now}
+		if err != nil && ds.Detail == "" {
+			ds.Detail = err.Error()
+		}
+		out = append(out, ds)
+	}
+	if l.scanner != nil {
+		out = append(out, l.scannerState(now))
+	}
+	return out
+}
+
+// stater is implemented by scanners that track their own state.
+type stater interface{ State() devices.DeviceState }
+
+func (l *lane) scannerState(now time.Time) devices.DeviceState {
+	if s, ok := l.scanner.(stater); ok {
+		return s.State()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ds := devices.DeviceState{Name: l.scanner.Name(), Kind: "scanner", State: "running", Since: now}
+	if l.scannerErr != "" {
+		ds.State, ds.Detail = "stopped", l.scannerErr
+	}
+	return ds
+}

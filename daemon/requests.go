@@ -1,0 +1,247 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tillbridge/tillbridge/devices"
+	"github.com/tillbridge/tillbridge/devices/escpos"
+	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/queue"
+)
+
+// serveStatus answers the RESULT of a ref (sale, else refund), or of the
+// lane's last sale: PENDING while not final.
+func (d *Daemon) serveStatus(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
+	op, err := d.lookup(l, req.Ref)
+	if err != nil {
+		d.sendErr(w, err)
+		return
+	}
+	if s := l.current(); s != nil && s.id == op.ID {
+		send(w, resultOf(op, "", false)) // its own stream still owns the outcome
+		return
+	}
+	send(w, d.opResult(d.work, op))
+}
+
+// lookup finds the operation of ref on lane: a sale, else a refund; with
+// no ref, the lane's last sale.
+func (d *Daemon) lookup(l *lane, ref string) (queue.Operation, error) {
+	if ref == "" {
+		return d.lastSale(l)
+	}
+	op, err := d.eng.GetByRef(d.work, l.cfg.ID, queue.KindSale, ref)
+	if errors.Is(err, queue.ErrNotFound) {
+		op, err = d.eng.GetByRef(d.work, l.cfg.ID, queue.KindRefund, ref)
+	}
+	if errors.Is(err, queue.ErrNotFound) {
+		return op, ecrproto.Errorf(ecrproto.CodeNotFound, "no sale or refund %s on lane %s", ref, l.cfg.ID)
+	}
+	return op, err
+}
+
+func (d *Daemon) lastSale(l *lane) (queue.Operation, error) {
+	l.mu.Lock()
+	ref := l.lastRef
+	l.mu.Unlock()
+	if ref != "" {
+		return d.eng.GetByRef(d.work, l.cfg.ID, queue.KindSale, ref)
+	}
+	ops, err := d.eng.List(d.work, queue.Filter{Lane: l.cfg.ID, Kind: queue.KindSale, Limit: 1, Order: queue.NewestFirst})
+	if err != nil {
+		return queue.Operation{}, err
+	}
+	if len(ops) == 0 {
+		return queue.Operation{}, ecrproto.Errorf(ecrproto.CodeNotFound, "lane %s has no sale yet", l.cfg.ID)
+	}
+	return ops[0], nil
+}
+
+// serveCancel cancels a sale by ref: voided before the pay, else the
+// journal takes on the cancel (reversal of a paid sale within its window).
+func (d *Daemon) serveCancel(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
+	op, err := d.eng.GetByRef(d.work, l.cfg.ID, queue.KindSale, req.Ref)
+	if err != nil {
+		d.sendErr(w, journalErr(err))
+		return
+	}
+	after, err := d.eng.Cancel(d.work, op.ID)
+	var state *queue.StateError
+	if errors.As(err, &state) {
+		res := d.opResult(d.work, after)
+		res.Message = "not cancelled: " + state.Reason
+		send(w, res)
+		return
+	}
+	if err != nil {
+		d.sendErr(w, journalErr(err))
+		return
+	}
+	d.answerAfter(l, w, after, "", func(ev queue.Event) {
+		if ev.Name == queue.EventCancelling {
+			send(w, &ecrproto.Message{Type: ecrproto.TypeEvent, Event: ecrproto.EventCancelling, Message: "cancelling the payment"})
+		}
+	})
+}
+
+// answerAfter follows op to its outcome (bounded by the cancel wait for
+// cancels and refunds) and answers it, printing the slip unless the op is
+// the lane's running sale (whose own runner prints).
+func (d *Daemon) answerAfter(l *lane, w ecrproto.ResponseWriter, op queue.Operation, saleRef string, onEvent func(queue.Event)) {
+	if !op.Final() {
+		op, _ = d.waitFinal(op.ID, d.cfg.Payment.CancelWait, onEvent)
+	}
+	res := d.opResult(d.work, op)
+	if s := l.current(); op.Final() && (s == nil || s.id != op.ID) {
+		res.Receipt = ""
+		d.printOutcome(l, op, saleRef, res, func(name, msg string, _ bool) {
+			send(w, &ecrproto.Message{Type: ecrproto.TypeEvent, Event: name, Message: msg})
+		})
+	}
+	send(w, res)
+}
+
+// serveRefund records a refund of a paid sale and answers its outcome
+// (PENDING when the gateway has not answered within the cancel wait: the
+// journal keeps retrying).
+func (d *Daemon) serveRefund(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
+	var amount int64
+	if req.Amount != nil {
+		amount = *req.Amount
+	}
+	op, err := d.eng.SubmitRefund(d.work, queue.Refund{Lane: l.cfg.ID, RefundRef: req.RefundRef,
+		SaleRef: req.Ref, Amount: amount, Currency: req.Currency, Reason: "refund requested by the till"})
+	if err != nil {
+		d.sendErr(w, journalErr(err))
+		return
+	}
+	d.answerAfter(l, w, op, req.Ref, nil)
+}
+
+// serveScan delivers a code read by another device (an EFT POS) to the
+// lane's waiting sale.
+func (d *Daemon) serveScan(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
+	switch l.offer(devices.Scan{Code: req.Barcode, At: time.Now(), Source: "ecr"}) {
+	case "":
+		send(w, okResult("code accepted"))
+	case devices.DropNotAlipay:
+		d.sendErr(w, ecrproto.FieldError("barcode", "not an Alipay payment code (16-24 digits starting 25-30)"))
+	default:
+		d.sendErr(w, ecrproto.Errorf(ecrproto.CodeNotFound, "lane %s is not waiting for a payment code", l.cfg.ID))
+	}
+}
+
+// serveAbort stops the lane's running sale: before the pay it is voided at
+// once, after it the journal takes on the cancel.
+func (d *Daemon) serveAbort(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
+	s := l.current()
+	if s == nil || (req.Ref != "" && req.Ref != s.req.ref) {
+		d.sendErr(w, ecrproto.Errorf(ecrproto.CodeNotFound, "lane %s has no such sale in flight", l.cfg.ID))
+		return
+	}
+	op, err := d.eng.Cancel(d.work, s.id)
+	if err != nil {
+		d.sendErr(w, journalErr(err))
+		return
+	}
+	msg := "cancel requested; the sale's RESULT follows on its own request"
+	if op.State == queue.StateVoided {
+		msg = "stopped before the payment was sent; nothing was charged"
+	}
+	res := okResult(msg)
+	res.Ref = s.req.ref
+	send(w, res)
+}
+
+func okResult(msg string) *ecrproto.Message {
+	return &ecrproto.Message{Type: ecrproto.TypeResult, Status: ecrproto.StatusOK, Message: msg}
+}
+
+// servePrint prints the request's text on the lane's printer; without text
+// it reprints the receipt of ref, or the lane's last receipt.
+func (d *Daemon) servePrint(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
+	if l.printer == nil {
+		d.sendErr(w, ecrproto.Errorf(ecrproto.CodeUnavailable, "lane %s has no printer", l.cfg.ID))
+		return
+	}
+	job, err := d.printJobFor(l, req)
+	if err != nil {
+		d.sendErr(w, err)
+		return
+	}
+	if problem := l.printJob(job); problem != "" {
+		d.sendErr(w, ecrproto.Errorf(ecrproto.CodeUnavailable, "printer %s: %s", l.printer.Name(), problem))
+		return
+	}
+	send(w, okResult("printed"))
+}
+
+func (d *Daemon) printJobFor(l *lane, req *ecrproto.Message) ([]byte, error) {
+	if req.Receipt != "" {
+		e := escpos.NewEncoder(l.profile()).Init()
+		for _, line := range strings.Split(req.Receipt, "\n") {
+			e.Line(line)
+		}
+		return e.Cut(escpos.CutPartial, 0).Job()
+	}
+	if req.Ref == "" {
+		l.mu.Lock()
+		job := l.lastReceipt
+		l.mu.Unlock()
+		if job == nil {
+			return nil, ecrproto.Errorf(ecrproto.CodeNotFound, "lane %s has printed no receipt yet", l.cfg.ID)
+		}
+		return job, nil
+	}
+	op, err := d.lookup(l, req.Ref)
+	if err != nil {
+		return nil, err
+	}
+	saleRef := ""
+	if op.Kind == queue.KindRefund {
+		if sale, err := d.eng.Get(d.work, op.ParentID); err == nil {
+			saleRef = sale.Ref
+		}
+	}
+	r, ok := d.receiptFor(op, saleRef, true)
+	if !ok {
+		return nil, ecrproto.Errorf(ecrproto.CodeNotFound, "%s has no receipt (%s)", req.Ref, op.State)
+	}
+	return l.renderReceipt(r), nil
+}
+
+// serveDevices reports the lane's (or every lane's) printer and scanner.
+func (d *Daemon) serveDevices(ctx context.Context, req *ecrproto.Message, w ecrproto.ResponseWriter) {
+	ids := d.laneOrder
+	if req.Lane != "" {
+		if _, ok := d.lanes[req.Lane]; !ok {
+			d.sendErr(w, &ecrproto.Error{Code: ecrproto.CodeNotFound, Field: "lane", Message: "no lane " + quote(req.Lane) + " is configured"})
+			return
+		}
+		ids = []string{req.Lane}
+	}
+	var parts []string
+	for _, id := range ids {
+		for _, ds := range d.lanes[id].deviceStates(ctx) {
+			parts = append(parts, fmt.Sprintf("lane %s %s %s: %s", id, ds.Kind, ds.Name, ds.State))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no devices configured")
+	}
+	send(w, okResult(strings.Join(parts, "; ")))
+}
+
+// sendErr answers err as an ERROR; anything but a protocol error is logged
+// and answered E_INTERNAL with a generic message.
+func (d *Daemon) sendErr(w ecrproto.ResponseWriter, err error) {
+	var pe *ecrproto.Error
+	if !errors.As(err, &pe) {
+		d.log.Error().Err(err).Uint64("conn", w.ConnID()).Msg("ecr request failed")
+	}
+	sendErr(w, err)
+}
