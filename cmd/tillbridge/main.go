@@ -51,6 +51,8 @@ const (
 func commands() []command {
 	return []command{
 		versionCommand(),
+		runCommand(),
+		ecrCommand(),
 	}
 }
 

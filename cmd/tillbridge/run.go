@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/daemon/logging"
+	"github.com/tillbridge/tillbridge/installer"
+)
+
+func runCommand() command {
+	return command{
+		name:    "run",
+		summary: "run the daemon (--sandbox: on the built-in Alipay sandbox, no config needed)",
+		run:     runRun,
+	}
+}
+
+// runFlags are the flags of `tillbridge run`.
+type runFlags struct {
+	config, data, logLevel           string
+	sandbox                          bool
+	ecrListen, sandboxListen         string
+	lanes                            int
+	firstQuery, queryInterval        time.Duration
+	payDeadline, backoffMin          time.Duration
+	backoffMax, cancelWait, scanWait time.Duration
+	gatewayTimeout                   time.Duration
+	confirmDelay, rejectDelay        time.Duration
+	slowPay, autoClose               time.Duration
+}
+
+const runUsage = `usage: tillbridge run [--config FILE] [--log-level LEVEL]
+       tillbridge run --sandbox [--data DIR] [--ecr-listen ADDR] [--sandbox-listen ADDR] [--lanes N]
+
+Runs the daemon in the foreground, or as the system service when started by
+the service manager. --config (default: the installed configuration) is the
+production mode. --sandbox needs no configuration: it runs the Alipay sandbox
+gateway in-process (its fault and ledger API under /sandbox/ on
+--sandbox-listen), simulated scanners and file-backed receipt printers
+(DATA/receipts/lane-N.escpos), lanes "1".."N", and prints how to send a test
+sale. The sandbox keeps its state in DATA, so a daemon killed and restarted
+on the same --data meets the gateway as it was.
+
+Timing flags (sandbox mode only; for tests and demos) shorten the payment
+lifecycle and the simulated buyer's delays.
+
+Examples:
+  tillbridge run --sandbox --data ./.run
+  tillbridge run --config /etc/tillbridge/tillbridge.toml
+
+Flags:
+`
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	paths := installer.DefaultPaths()
+	fs.StringVar(&f.config, "config", paths.Config, "configuration `file` (production mode)")
+	fs.StringVar(&f.data, "data", "", "data `dir` (default: the config's data_dir, else "+paths.Data+")")
+	fs.StringVar(&f.logLevel, "log-level", "", "log `level`: trace, debug, info, warn, error (overrides the config)")
+	fs.BoolVar(&f.sandbox, "sandbox", false, "run on the built-in Alipay sandbox gateway with simulated devices")
+	fs.StringVar(&f.ecrListen, "ecr-listen", daemon.DefaultECRAddress, "sandbox: ECR TCP `address`")
+	fs.StringVar(&f.sandboxListen, "sandbox-listen", daemon.DefaultSandboxListen, "sandbox: gateway and /sandbox/ API `address`")
+	fs.IntVar(&f.lanes, "lanes", daemon.DefaultSandboxLanes, "sandbox: number of lanes")
+	fs.DurationVar(&f.firstQuery, "first-query", daemon.DefaultFirstQuery, "sandbox: first query after the pay")
+	fs.DurationVar(&f.queryInterval, "query-interval", daemon.DefaultQueryInterval, "sandbox: query interval")
+	fs.DurationVar(&f.payDeadline, "pay-deadline", daemon.DefaultPayDeadline, "sandbox: cancel when still unknown after this")
+	fs.DurationVar(&f.backoffMin, "backoff-min", daemon.DefaultBackoffMin, "sandbox: cancel/refund retry backoff start")
+	fs.DurationVar(&f.backoffMax, "backoff-max", daemon.DefaultBackoffMax, "sandbox: cancel/refund retry backoff cap")
+	fs.DurationVar(&f.cancelWait, "cancel-wait", daemon.DefaultCancelWait, "sandbox: ECR wait for a cancel's confirmation")
+	fs.DurationVar(&f.scanWait, "scan-timeout", daemon.DefaultScanTimeout, "sandbox: wait for the payment code")
+	fs.DurationVar(&f.gatewayTimeout, "gateway-timeout", daemon.DefaultGatewayTime, "sandbox: gateway call timeout")
+	fs.DurationVar(&f.confirmDelay, "sandbox-confirm-delay", 0, "sandbox: buyer confirmation delay of codes ending 10/33 (default 8s)")
+	fs.DurationVar(&f.rejectDelay, "sandbox-reject-delay", 0, "sandbox: buyer rejection delay of codes ending 12 (default 5s)")
+	fs.DurationVar(&f.slowPay, "sandbox-slow-pay", 0, "sandbox: held-back pay answer of codes ending 35 (default 20s)")
+	fs.DurationVar(&f.autoClose, "sandbox-auto-close", 0, "sandbox: auto-close of unpaid trades (default 3m)")
+}
+
+func runRun(ctx context.Context, cio cmdIO, args []string) error {
+	var f runFlags
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(cio.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(cio.stderr, runUsage)
+		fs.PrintDefaults()
+	}
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if fs.NArg() > 0 {
+		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if f.sandbox {
+		return runSandbox(ctx, cio, f)
+	}
+	return runProduction(ctx, cio, f)
+}
+
+// runSandbox runs the daemon on the in-process sandbox gateway.
+func runSandbox(ctx context.Context, cio cmdIO, f runFlags) error {
+	if f.data == "" {
+		f.data = installer.DefaultPaths().Data
+	}
+	data, err := filepath.Abs(f.data)
+	if err != nil {
+		return usageErr(err)
+	}
+	pay := f.payment()
+	o := daemon.SandboxOptions{DataDir: data, ECRListen: f.ecrListen, SandboxListen: f.sandboxListen,
+		Lanes: f.lanes, Payment: &pay, GatewayTimeout: f.gatewayTimeout}
+	o.Gateway.ConfirmDelay, o.Gateway.RejectDelay = f.confirmDelay, f.rejectDelay
+	o.Gateway.SlowPayDelay, o.Gateway.AutoClose = f.slowPay, f.autoClose
+	sb, err := daemon.StartSandbox(o)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = sb.Close(cctx)
+	}()
+	cfg := sb.Config
+	cfg.Daemon.LogFile = filepath.Join(data, "tillbridge.log")
+	return runDaemon(ctx, cio, cfg, f.logLevel, func(addrs []net.Addr) {
+		printSandboxHelp(cio.stdout, sb, addrs, data, f.lanes)
+	})
+}
+
+// payment builds the sandbox run's payment settings from the flags.
+func (f runFlags) payment() daemon.PaymentConfig {
+	p := daemon.NewConfig().Payment
+	p.FirstQuery, p.QueryInterval, p.PayDeadline = f.firstQuery, f.queryInterval, f.payDeadline
+	p.BackoffMin, p.BackoffMax, p.CancelWait, p.ScanTimeout = f.backoffMin, f.backoffMax, f.cancelWait, f.scanWait
+	return p
+}
+
+// runProduction runs the daemon from the config file, as a service when the
+// service manager started it.
+func runProduction(ctx context.Context, cio cmdIO, f runFlags) error {
+	cfg, err := daemon.LoadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	if f.data != "" {
+		cfg.Daemon.DataDir = f.data
+	}
+	if cfg.Daemon.DataDir == "" {
+		cfg.Daemon.DataDir = installer.DefaultPaths().Data
+	}
+	if err := checkSecrets(cfg); err != nil {
+		return err
+	}
+	return installer.RunService(ctx, installer.ServiceName, func(ctx context.Context) error {
+		return runDaemon(ctx, cio, cfg, f.logLevel, nil)
+	})
+}
+
+// checkSecrets refuses key files others can read.
+func checkSecrets(cfg *daemon.Config) error {
+	files := []string{cfg.Gateway.MD5KeyFile, cfg.Gateway.PrivateKeyFile}
+	for _, l := range cfg.Listen {
+		files = append(files, l.SharedKeyFile)
+	}
+	for _, p := range files {
+		if p == "" {
+			continue
+		}
+		if err := installer.CheckSecretFile(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runDaemon sets up logging and runs the daemon until ctx ends.
+func runDaemon(ctx context.Context, cio cmdIO, cfg *daemon.Config, level string, onReady func([]net.Addr)) error {
+	if level != "" {
+		cfg.Daemon.LogLevel = level
+	}
+	logs, err := openLogs(cio.stderr, cfg)
+	if err != nil {
+		return err
+	}
+	defer logs.Close()
+	d, err := daemon.New(cfg, daemon.Options{Logger: logs.Logger(), Version: versionString(), OnReady: onReady})
+	if err != nil {
+		return err
+	}
+	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// openLogs opens the configured logs, with the gateway keys as secrets.
+func openLogs(console io.Writer, cfg *daemon.Config) (*logging.Logs, error) {
+	dc := cfg.Daemon
+	var secrets []string
+	if cfg.Gateway.MD5Key != "" {
+		secrets = append(secrets, cfg.Gateway.MD5Key)
+	}
+	if cfg.Gateway.MD5KeyFile != "" {
+		if b, err := os.ReadFile(cfg.Gateway.MD5KeyFile); err == nil {
+			secrets = append(secrets, string(trimSpace(b)))
+		}
+	}
+	if dc.LogFile != "" {
+		if err := os.MkdirAll(filepath.Dir(dc.LogFile), 0o750); err != nil {
+			return nil, fmt.Errorf("log folder: %w", err)
+		}
+	}
+	return logging.New(logging.Config{Level: dc.LogLevel, File: dc.LogFile, MaxSizeMB: dc.LogMaxSizeMB,
+		MaxFiles: dc.LogMaxFiles, MaxAgeDays: dc.LogMaxAgeDays, Console: console,
+		ConsoleFormat: dc.LogFormat, Secrets: secrets})
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// printSandboxHelp tells the person who ran `make run` what to do next.
+func printSandboxHelp(w io.Writer, sb *daemon.Sandbox, addrs []net.Addr, data string, lanes int) {
+	ecr := daemon.DefaultECRAddress
+	if len(addrs) > 0 {
+		ecr = addrs[0].String()
+	}
+	addrFlag := ""
+	if ecr != daemon.DefaultECRAddress {
+		addrFlag = " --addr " + ecr
+	}
+	fmt.Fprintf(w, `
+tillbridge is running on its built-in Alipay sandbox (data in %s).
+  ECR protocol:    tcp %s (JSON lines or STX/ETX frames), lanes 1..%d
+  Sandbox gateway: %s/gateway.do (partner %s)
+
+Send a test sale (the last two digits of the code pick the sandbox's behaviour:
+00-09 paid, 10 buyer confirms on the phone, 20 declined, 31 lost answer ... see docs/sandbox.md):
+  tillbridge ecr sale%s --lane 1 --amount 1250 --currency HKD --barcode 281234567890123400
+
+See the sandbox's ledger:
+  curl -s %s/sandbox/trades
+
+Receipts are appended to %s. Stop with Ctrl-C.
+
+`, data, ecr, lanes, sb.URL, daemon.SandboxPartner, addrFlag, sb.URL,
+		filepath.Join(data, "receipts", "lane-N.escpos"))
+}
