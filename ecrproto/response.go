@@ -14,10 +14,10 @@ func (c *conn) serveRequest(req *Message) {
 	switch req.Type {
 	case TypeHello:
 		c.sendQuiet(&Message{Type: TypeResult, ID: req.ID, Status: StatusOK,
-			Version: ProtocolVersion, Message: "tillbridge ECR protocol"})
+			Version: ProtocolVersion, Message: c.srv.readiness()})
 		return
 	case TypePing:
-		c.sendQuiet(&Message{Type: TypeResult, ID: req.ID, Status: StatusOK})
+		c.sendQuiet(&Message{Type: TypeResult, ID: req.ID, Status: StatusOK, Message: c.srv.readiness()})
 		return
 	}
 	rw := &response{c: c, req: req}

@@ -138,6 +138,18 @@ func (s *Server) SetHandler(h Handler) {
 	s.handler.Store(&handlerBox{h})
 }
 
+// readiness is the message of HELLO and PING answers: "ready" once a
+// handler is installed, "starting" before, "stopping" during shutdown.
+func (s *Server) readiness() string {
+	switch {
+	case s.shutting.Load():
+		return "stopping"
+	case s.currentHandler() == nil:
+		return "starting"
+	}
+	return "ready"
+}
+
 func (s *Server) currentHandler() Handler {
 	if b := s.handler.Load(); b != nil {
 		return b.h

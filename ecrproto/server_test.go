@@ -62,8 +62,8 @@ func TestServer_HelloAndPingWithoutHandler(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantResult(t, r, ecrproto.StatusOK)
-		if r.Version != ecrproto.ProtocolVersion {
-			t.Fatalf("version %q", r.Version)
+		if r.Version != ecrproto.ProtocolVersion || r.Message != "starting" {
+			t.Fatalf("HELLO answer before start-up finished: %+v", r)
 		}
 		r, _ = c.Ping(ctxT(t))
 		wantResult(t, r, ecrproto.StatusOK)
@@ -73,6 +73,9 @@ func TestServer_HelloAndPingWithoutHandler(t *testing.T) {
 			t.Fatalf("E_UNAVAILABLE must echo id, lane, ref: %+v", r)
 		}
 		srv.SetHandler(ecrproto.HandlerFunc(saleHandler))
+		if r, _ = c.Ping(ctxT(t)); r.Message != "ready" {
+			t.Fatalf("PING answer after start-up: %+v", r)
+		}
 		r, _ = c.Sale(ctxT(t), "1", "R1", 100, "HKD", "")
 		wantResult(t, r, ecrproto.StatusApproved)
 		srv.SetHandler(nil)

@@ -39,7 +39,12 @@ func validator(typ string) func(*Message) *Error {
 		return validateHello
 	case TypeSale:
 		return validateSale
-	case TypeStatus, TypeAbort:
+	case TypeStatus:
+		return func(m *Message) *Error {
+			return first(id(m), lane(m), token("ref", m.Ref, maxIDLen, false),
+				token("refund_ref", m.RefundRef, maxIDLen, false))
+		}
+	case TypeAbort:
 		return func(m *Message) *Error { return first(id(m), lane(m), token("ref", m.Ref, maxIDLen, false)) }
 	case TypeCancel:
 		return func(m *Message) *Error { return first(id(m), lane(m), token("ref", m.Ref, maxIDLen, true)) }
