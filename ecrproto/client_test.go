@@ -102,4 +102,3 @@ func TestClient_DialFailureNamesDaemon(t *testing.T) {
 		t.Fatalf("error %q lacks the hint", err)
 	}
 }
-
