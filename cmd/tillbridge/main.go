@@ -53,6 +53,7 @@ func commands() []command {
 		versionCommand(),
 		runCommand(),
 		ecrCommand(),
+		receiptCommand(),
 	}
 }
 
