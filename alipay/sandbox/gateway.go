@@ -33,10 +33,12 @@ func (s *Server) handleGateway(w http.ResponseWriter, r *http.Request) {
 		dropConn(w)
 		return
 	}
+	g, rej := s.readRequest(r)
+	// Delay only once the body is read: from then on the server notices a
+	// client that hangs up and cancels r.Context().
 	if fault.slow > 0 && !sleep(r.Context(), fault.slow) {
 		return
 	}
-	g, rej := s.readRequest(r)
 	if rej == nil {
 		rej = s.authenticate(g)
 	}
