@@ -163,3 +163,23 @@ func TestProfiles(t *testing.T) {
 		t.Fatal("zj-58 should be one-way")
 	}
 }
+
+func TestParseEncodingAndWithEncoding(t *testing.T) {
+	for in, want := range map[string]Encoding{"cp437": CP437, "PC858": PC858, "gb18030": GB18030, "utf8": UTF8, "UTF-8": UTF8} {
+		got, err := ParseEncoding(in)
+		if err != nil || got != want {
+			t.Errorf("ParseEncoding(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseEncoding("latin9"); err == nil {
+		t.Error("unknown code page accepted")
+	}
+	p := mustProfile(t, "generic-80").WithEncoding(GB18030)
+	if err := p.Validate(); err != nil || !p.Chinese {
+		t.Fatalf("generic-80 with gb18030: %+v %v", p, err)
+	}
+	job, _ := NewEncoder(mustProfile(t, "xprinter-58").WithEncoding(CP437)).Init().Job()
+	if !bytes.Equal(job, []byte{ESC, '@', FS, '.', ESC, 't', 0}) {
+		t.Fatalf("xprinter-58 forced to cp437 init = % x", job)
+	}
+}

@@ -126,3 +126,35 @@ func (p Profile) Validate() error {
 	}
 	return nil
 }
+
+// ParseEncoding reads a configured code page name: "cp437", "pc858",
+// "gb18030" or "utf8"/"utf-8" (case-insensitive).
+func ParseEncoding(s string) (Encoding, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "cp437", "pc437":
+		return CP437, nil
+	case "pc858", "cp858":
+		return PC858, nil
+	case "gb18030", "gbk":
+		return GB18030, nil
+	case "utf8", "utf-8":
+		return UTF8, nil
+	}
+	return "", fmt.Errorf("escpos: unknown code page %q (cp437, pc858, gb18030, utf8)", s)
+}
+
+// WithEncoding returns p printing text in enc, with the matching ESC t
+// page for single-byte encodings. Choosing GB18030 declares the printer
+// Chinese-capable (FS &).
+func (p Profile) WithEncoding(enc Encoding) Profile {
+	p.Encoding = enc
+	switch enc {
+	case CP437:
+		p.CodePage = CodePagePC437
+	case PC858:
+		p.CodePage = CodePagePC858
+	case GB18030:
+		p.Chinese = true
+	}
+	return p
+}
