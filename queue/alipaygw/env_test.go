@@ -49,13 +49,18 @@ func fastEngine() queue.Config {
 // newClient returns an MD5 client for the sandbox at base.
 func newClient(t testing.TB, base string) *alipay.Client {
 	t.Helper()
-	c, err := alipay.NewClient(alipay.Config{GatewayURL: base + "/gateway.do", Partner: testPartner,
-		SignType: alipay.SignMD5, MD5Key: testMD5Key, Timeout: 700 * time.Millisecond,
-		Extend: alipay.ExtendInfo{SecondaryMerchantID: "S1", StoreID: "ST1"}})
+	c, err := alipay.NewClient(clientConfig(base))
 	if err != nil {
 		t.Fatalf("alipay.NewClient: %v", err)
 	}
 	return c
+}
+
+// clientConfig is an MD5 client of the sandbox at base.
+func clientConfig(base string) alipay.Config {
+	return alipay.Config{GatewayURL: base + "/gateway.do", Partner: testPartner,
+		SignType: alipay.SignMD5, MD5Key: testMD5Key, Timeout: 700 * time.Millisecond,
+		Extend: alipay.ExtendInfo{SecondaryMerchantID: "S1", StoreID: "ST1"}}
 }
 
 // startSandbox serves a sandbox on loopback.
