@@ -49,18 +49,19 @@ func docSections() []struct {
 			{"SALE waiting for a scan", m(ecrproto.Message{Type: "SALE", ID: "2", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD"})},
 			{"STATUS of a sale", m(ecrproto.Message{Type: "STATUS", ID: "3", Lane: "1", Ref: "R000123"})},
 			{"STATUS of the lane's last sale", m(ecrproto.Message{Type: "STATUS", ID: "3", Lane: "1"})},
-			{"STATUS of a refund", m(ecrproto.Message{Type: "STATUS", ID: "3", Lane: "1", Ref: "R000123", RefundRef: "F000007"})},
+			{"STATUS of a refund (ref names the refund)", m(ecrproto.Message{Type: "STATUS", ID: "3", Lane: "1", Ref: "F000007"})},
 			{"CANCEL", m(ecrproto.Message{Type: "CANCEL", ID: "4", Lane: "1", Ref: "R000123"})},
 			{"REFUND", m(ecrproto.Message{Type: "REFUND", ID: "5", Lane: "1", Ref: "R000123", RefundRef: "F000007", Amount: amt(500), Currency: "HKD"})},
 			{"SCAN (from an EFT POS device)", m(ecrproto.Message{Type: "SCAN", ID: "6", Lane: "1", Barcode: exCustomer})},
 			{"ABORT", m(ecrproto.Message{Type: "ABORT", ID: "7", Lane: "1", Ref: "R000123"})},
-			{"PRINT", m(ecrproto.Message{Type: "PRINT", ID: "8", Lane: "1", Receipt: "Thank you!\nSee you soon.\n"})},
+			{"PRINT text", m(ecrproto.Message{Type: "PRINT", ID: "8", Lane: "1", Receipt: "Thank you!\nSee you soon.\n"})},
+			{"PRINT a copy of a sale's receipt", m(ecrproto.Message{Type: "PRINT", ID: "8", Lane: "1", Ref: "R000123"})},
 			{"DEVICES", m(ecrproto.Message{Type: "DEVICES", ID: "9", Lane: "1"})},
 			{"PING", m(ecrproto.Message{Type: "PING", ID: "10"})},
 		}},
 		{"EVENT", []ex{
 			{"WAIT_SCAN", m(ecrproto.Message{Type: "EVENT", ID: "2", Lane: "1", Ref: "R000123", Event: "WAIT_SCAN", Message: "Scan the customer's Alipay code"})},
-			{"SCANNED", m(ecrproto.Message{Type: "EVENT", ID: "2", Lane: "1", Ref: "R000123", Event: "SCANNED"})},
+			{"SCANNED", m(ecrproto.Message{Type: "EVENT", ID: "2", Lane: "1", Ref: "R000123", Event: "SCANNED", Buyer: ecrproto.MaskCode(exCustomer), Message: "payment code read"})},
 			{"SENT", m(ecrproto.Message{Type: "EVENT", ID: "2", Lane: "1", Ref: "R000123", Event: "SENT"})},
 			{"WAIT_BUYER_CONFIRM", m(ecrproto.Message{Type: "EVENT", ID: "2", Lane: "1", Ref: "R000123", Event: "WAIT_BUYER_CONFIRM", Message: "Customer must confirm on the phone"})},
 			{"CANCELLING", m(ecrproto.Message{Type: "EVENT", ID: "2", Lane: "1", Ref: "R000123", Event: "CANCELLING"})},
@@ -72,12 +73,15 @@ func docSections() []struct {
 			{"PING answer", m(ecrproto.Message{Type: "RESULT", ID: "10", Status: "OK", Message: "ready"})},
 			{"SALE APPROVED", m(ecrproto.Message{Type: "RESULT", ID: "2", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD", Status: "APPROVED", AlipayTransID: exTransID, Buyer: exBuyer, AmountCNY: amt(1147), ExchangeRate: "0.91760000", PaidAt: exPaidAt, Receipt: exReceipt})},
 			{"SALE DECLINED", m(ecrproto.Message{Type: "RESULT", ID: "2", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD", Status: "DECLINED", Reason: "BUYER_BALANCE_NOT_ENOUGH", Message: "Insufficient balance"})},
-			{"SALE CANCELLED", m(ecrproto.Message{Type: "RESULT", ID: "2", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD", Status: "CANCELLED", Reason: "TIMEOUT", Message: "No confirmation in time; payment cancelled"})},
+			{"SALE DECLINED after ABORT before the pay was sent", m(ecrproto.Message{Type: "RESULT", ID: "2", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD", Status: "DECLINED", Reason: "VOIDED", Message: "stopped before the payment was sent; nothing was charged"})},
+			{"SALE CANCELLED", m(ecrproto.Message{Type: "RESULT", ID: "2", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD", Status: "CANCELLED", Reason: "PAY_DEADLINE", Message: "no confirmation in time; the payment was cancelled"})},
 			{"SALE MANUAL", m(ecrproto.Message{Type: "RESULT", ID: "2", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD", Status: "MANUAL", Reason: "CANCEL_REFUSED", Message: "Outcome unclear: do not hand over; call support"})},
-			{"STATUS PENDING", m(ecrproto.Message{Type: "RESULT", ID: "3", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD", Status: "PENDING", Message: "Waiting for the customer"})},
-			{"REFUND REFUNDED", m(ecrproto.Message{Type: "RESULT", ID: "5", Lane: "1", Ref: "R000123", RefundRef: "F000007", Amount: amt(500), Currency: "HKD", Status: "REFUNDED", AlipayTransID: exTransID})},
-			{"SCAN, ABORT, PRINT accepted", m(ecrproto.Message{Type: "RESULT", ID: "6", Lane: "1", Status: "OK"})},
-			{"DEVICES answer", m(ecrproto.Message{Type: "RESULT", ID: "9", Lane: "1", Status: "OK", Message: "scanner=OK;printer=PAPER_NEAR_END"})},
+			{"STATUS PENDING", m(ecrproto.Message{Type: "RESULT", ID: "3", Lane: "1", Ref: "R000123", Amount: amt(1250), Currency: "HKD", Status: "PENDING", Reason: "IN_PROGRESS", Message: "not final yet; ask STATUS again"})},
+			{"REFUND REFUNDED", m(ecrproto.Message{Type: "RESULT", ID: "5", Lane: "1", Ref: "R000123", RefundRef: "F000007", Amount: amt(500), Currency: "HKD", Status: "REFUNDED", AlipayTransID: exTransID, Message: "refunded"})},
+			{"ABORT accepted", m(ecrproto.Message{Type: "RESULT", ID: "7", Lane: "1", Ref: "R000123", Status: "OK", Message: "cancel requested; the sale's RESULT follows on its own request"})},
+			{"SCAN accepted", m(ecrproto.Message{Type: "RESULT", ID: "6", Lane: "1", Status: "OK", Message: "code accepted"})},
+			{"PRINT done", m(ecrproto.Message{Type: "RESULT", ID: "8", Lane: "1", Status: "OK", Message: "printed"})},
+			{"DEVICES answer", m(ecrproto.Message{Type: "RESULT", ID: "9", Lane: "1", Status: "OK", Message: "lane 1 printer front: OK; lane 1 scanner counter: OK"})},
 		}},
 		{"ERROR", errorExamples()},
 	}
@@ -112,7 +116,7 @@ func renderExamples(t *testing.T) string {
 	b.WriteString(beginMark + "\n\n")
 	renderExchange(t, &b)
 	for _, sec := range docSections() {
-		fmt.Fprintf(&b, "### %s examples\n\n", sec.heading)
+		fmt.Fprintf(&b, "### %s\n\n", sec.heading)
 		for _, ex := range sec.list {
 			if err := ex.m.Validate(); err != nil {
 				t.Fatalf("example %q is not valid: %v", ex.title, err)

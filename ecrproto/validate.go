@@ -52,8 +52,8 @@ func validator(typ string) func(*Message) *Error {
 		return validateRefund
 	case TypeScan:
 		return func(m *Message) *Error { return first(id(m), lane(m), token("barcode", m.Barcode, maxCodeLen, true)) }
-	case TypePrint:
-		return func(m *Message) *Error { return first(id(m), lane(m), required("receipt", m.Receipt)) }
+	case TypePrint: // no receipt: reprint the receipt of ref, or the lane's last one
+		return func(m *Message) *Error { return first(id(m), lane(m), token("ref", m.Ref, maxIDLen, false)) }
 	case TypeDevices:
 		return func(m *Message) *Error { return first(id(m), token("lane", m.Lane, maxLaneLen, false)) }
 	case TypePing:
