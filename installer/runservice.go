@@ -177,3 +177,9 @@ func (p *program) result() error {
 	}
 	return nil
 }
+
+// Interactive reports whether this process runs in a terminal rather than
+// under a service manager. The daemon uses it to choose its outputs: a
+// service logs to Paths.LogFile and the system log, a foreground run to
+// the console.
+func Interactive() bool { return service.Interactive() }
