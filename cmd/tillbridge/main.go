@@ -53,6 +53,11 @@ func commands() []command {
 		versionCommand(),
 		runCommand(),
 		ecrCommand(),
+		installCommand(),
+		uninstallCommand(),
+		startCommand(),
+		stopCommand(),
+		restartCommand(),
 		receiptCommand(),
 	}
 }
