@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// ClientOptions configures a Client. Zero values mean the defaults.
+// ClientOptions configures a Client. Zero values mean the defaults; a
+// negative WriteTimeout disables it.
 type ClientOptions struct {
 	// Framed selects the legacy framed encoding (with ACK/NAK and
 	// retransmission) instead of JSON lines.
@@ -94,9 +95,9 @@ func NewClient(nc net.Conn, opts *ClientOptions) *Client {
 		c.enc = EncodingFramed
 	}
 	c.wire = newWire(c.enc, nc, bufio.NewReaderSize(nc, 4096), wireConfig{
-		maxSize:      orDefault(o.MaxMessageSize, DefaultMaxMessageSize),
+		maxSize:      positive(o.MaxMessageSize, DefaultMaxMessageSize),
 		writeTimeout: orDefault(o.WriteTimeout, DefaultWriteTimeout),
-		ackTimeout:   orDefault(o.AckTimeout, DefaultAckTimeout),
+		ackTimeout:   positive(o.AckTimeout, DefaultAckTimeout),
 		retransmits:  max(orDefault(o.MaxRetransmits, DefaultMaxRetransmits), 0),
 	}, c.done)
 	go c.readLoop()

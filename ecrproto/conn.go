@@ -97,7 +97,7 @@ func (c *conn) readLoop() error {
 		if err := c.awaitInput(); err != nil {
 			return err
 		}
-		if err := c.nc.SetReadDeadline(time.Now().Add(o.ReadTimeout)); err != nil {
+		if err := c.nc.SetReadDeadline(deadline(o.ReadTimeout)); err != nil {
 			return err
 		}
 		m, err := c.wire.readItem()
@@ -170,7 +170,7 @@ func (c *conn) idleDeadline() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.inflight > 0 {
-		return time.Now().Add(d)
+		return deadline(d)
 	}
 	return c.lastActive.Add(d)
 }

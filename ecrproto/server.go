@@ -57,9 +57,10 @@ type ResponseWriter interface {
 	RemoteAddr() net.Addr
 }
 
-// ServerOptions configures a Server. Zero values mean the defaults; a
-// negative IdleTimeout disables the idle timeout and a negative
-// MaxRetransmits disables retransmission.
+// ServerOptions configures a Server. Zero (or negative) values mean the
+// defaults, except: a negative IdleTimeout, ReadTimeout or WriteTimeout
+// disables that timeout, and a negative MaxRetransmits disables
+// retransmission.
 type ServerOptions struct {
 	Handler        Handler       // may be nil until SetHandler: requests get E_UNAVAILABLE
 	MaxMessageSize int           // DefaultMaxMessageSize
@@ -74,25 +75,42 @@ type ServerOptions struct {
 }
 
 func (o ServerOptions) withDefaults() ServerOptions {
-	o.MaxMessageSize = orDefault(o.MaxMessageSize, DefaultMaxMessageSize)
+	o.MaxMessageSize = positive(o.MaxMessageSize, DefaultMaxMessageSize)
 	o.ReadTimeout = orDefault(o.ReadTimeout, DefaultReadTimeout)
 	o.IdleTimeout = orDefault(o.IdleTimeout, DefaultIdleTimeout)
 	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultWriteTimeout)
-	o.AckTimeout = orDefault(o.AckTimeout, DefaultAckTimeout)
+	o.AckTimeout = positive(o.AckTimeout, DefaultAckTimeout)
 	o.MaxRetransmits = max(orDefault(o.MaxRetransmits, DefaultMaxRetransmits), 0)
-	o.MaxConns = orDefault(o.MaxConns, DefaultMaxConns)
-	o.MaxInFlight = orDefault(o.MaxInFlight, DefaultMaxInFlight)
+	o.MaxConns = positive(o.MaxConns, DefaultMaxConns)
+	o.MaxInFlight = positive(o.MaxInFlight, DefaultMaxInFlight)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return o
 }
 
+// orDefault replaces zero with def.
 func orDefault[T int | time.Duration](v, def T) T {
 	if v == 0 {
 		return def
 	}
 	return v
+}
+
+// positive replaces zero or a negative value with def.
+func positive[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// deadline returns the time d from now, or no deadline for d < 0.
+func deadline(d time.Duration) time.Time {
+	if d < 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
 }
 
 // Server serves the ECR protocol on any number of listeners. Create it
