@@ -52,7 +52,7 @@ func TestSerialPrinterOverPty(t *testing.T) {
 
 	ctx := context.Background()
 	p, err := NewPrinter(PrinterConfig{Name: "serial", Profile: mustProfile(t, "generic-58"),
-		Open: devices.SerialOpener(devices.SerialConfig{Port: slave.Name(), Baud: 38400}), StatusTimeout: 2 * time.Second})
+		Open: devices.SerialOpener(devices.SerialConfig{Port: slave.Name(), Baud: 38400}), StatusTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

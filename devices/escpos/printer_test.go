@@ -12,7 +12,7 @@ import (
 
 func newTestPrinter(t *testing.T, open devices.Opener, mod func(*PrinterConfig)) *Printer {
 	t.Helper()
-	cfg := PrinterConfig{Name: "front", Profile: mustProfile(t, "generic-80"), Open: open, StatusTimeout: 300 * time.Millisecond}
+	cfg := PrinterConfig{Name: "front", Profile: mustProfile(t, "generic-80"), Open: open, StatusTimeout: 5 * time.Second} // generous: answers are expected
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -117,7 +117,8 @@ func TestSilentPrinterFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	srv := newTCPPrinter(t)
 	srv.setSilent(true)
-	p := newTestPrinter(t, devices.NetworkOpener(srv.addr, time.Second), nil)
+	short := func(c *PrinterConfig) { c.StatusTimeout = 100 * time.Millisecond } // silence is certain
+	p := newTestPrinter(t, devices.NetworkOpener(srv.addr, time.Second), short)
 	st, err := p.Status(ctx)
 	if st.Known || st.Ready() || !errors.Is(err, devices.ErrTimeout) {
 		t.Fatalf("silent printer Status = %+v, %v; want unknown + timeout", st, err)
@@ -130,7 +131,7 @@ func TestSilentPrinterFailsClosed(t *testing.T) {
 		t.Fatalf("refusal status %q, want unknown", st.Summary())
 	}
 
-	lenient := newTestPrinter(t, devices.NetworkOpener(srv.addr, time.Second), func(c *PrinterConfig) { c.PrintWhenUnknown = true })
+	lenient := newTestPrinter(t, devices.NetworkOpener(srv.addr, time.Second), func(c *PrinterConfig) { short(c); c.PrintWhenUnknown = true })
 	job := testJob(t, "printed anyway")
 	if err := lenient.Print(ctx, job); err != nil {
 		t.Fatalf("PrintWhenUnknown: %v", err)
