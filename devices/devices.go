@@ -3,11 +3,12 @@
 // by a Printer) and barcode scanners (a Scanner delivering raw Scans that a
 // lane's Gate accepts or drops).
 //
-// The package holds the shared interfaces, the typed errors, the printer
-// driver, the non-USB backends (serial, network, Windows spooler, file,
-// simulated), the scan Gate and discovery. ESC/POS encoding and status
-// parsing live in devices/escpos, receipt layout in devices/receipt, the
-// picture preview in devices/preview, and the gousb backends in devices/usb.
+// The package holds the shared interfaces, the typed errors, the non-USB
+// backends (serial, network, Windows spooler, file, simulated), the line
+// scanners, the scan Gate and discovery. ESC/POS encoding, status parsing
+// and the printer driver live in devices/escpos, receipt layout in
+// devices/receipt, the picture preview in devices/preview, and the gousb
+// backends in devices/usb.
 //
 // Status fails closed: a printer that does not answer is "unknown", never OK.
 package devices
