@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tillbridge/tillbridge/devices"
@@ -97,6 +98,9 @@ type ScannerConfig struct {
 type Scanner struct {
 	cfg    ScannerConfig
 	layout *hid.Layout
+
+	mu    sync.Mutex
+	state devices.DeviceState
 }
 
 var _ devices.Scanner = (*Scanner)(nil)
@@ -126,7 +130,30 @@ func NewScanner(c ScannerConfig) (*Scanner, error) {
 	if c.Name == "" {
 		c.Name = c.Match.String()
 	}
-	return &Scanner{cfg: c, layout: l}, nil
+	s := &Scanner{cfg: c, layout: l}
+	s.state = devices.DeviceState{Name: c.Name, Kind: "scanner", Endpoint: s.source(), State: "stopped", Since: c.Now()}
+	return s, nil
+}
+
+// State returns the scanner's connection state ("stopped", "connecting",
+// "connected") and its last error, for diagnostics.
+func (s *Scanner) State() devices.DeviceState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// setState records a state change and the error that caused it.
+func (s *Scanner) setState(state string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state.State != state {
+		s.state.Since = s.cfg.Now()
+	}
+	s.state.State, s.state.Detail = state, ""
+	if err != nil {
+		s.state.Detail = err.Error()
+	}
 }
 
 // Name is the configured scanner name.
@@ -135,8 +162,10 @@ func (s *Scanner) Name() string { return s.cfg.Name }
 // source names the scanner in Scan.Source.
 func (s *Scanner) source() string { return s.cfg.Match.String() + "/" + s.cfg.Mode }
 
-// report passes err to OnError.
+// report records err as the reason for reconnecting and passes it to
+// OnError.
 func (s *Scanner) report(err error) {
+	s.setState("connecting", err)
 	if s.cfg.OnError != nil && err != nil {
 		s.cfg.OnError(err)
 	}

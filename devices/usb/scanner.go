@@ -29,7 +29,9 @@ const (
 // fails, reports the error to OnError and tries again every Poll. It
 // returns ctx.Err() when ctx ends.
 func (s *Scanner) Run(ctx context.Context, out chan<- devices.Scan) error {
+	defer s.setState("stopped", nil)
 	for {
+		s.setState("connecting", nil)
 		err := s.session(ctx, out)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -57,6 +59,7 @@ func (s *Scanner) session(ctx context.Context, out chan<- devices.Scan) error {
 	if err != nil {
 		return classify(s.cfg.Match, err)
 	}
+	s.setState("connected", nil)
 	if s.cfg.OnOpen != nil {
 		s.cfg.OnOpen()
 	}
@@ -76,7 +79,9 @@ func (s *Scanner) read(ctx context.Context, ep *gousb.InEndpoint, size int, feed
 			return ioError(ctx, s.cfg.Match, err)
 		}
 		codes, err := feed(buf[:n])
-		s.report(err)
+		if err != nil && s.cfg.OnError != nil {
+			s.cfg.OnError(err) // a bad report or over-long scan; keep reading
+		}
 		for _, c := range codes {
 			select {
 			case out <- devices.Scan{Code: c, At: s.cfg.Now(), Source: s.source()}:

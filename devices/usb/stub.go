@@ -59,7 +59,9 @@ func (p *Printer) String() string { return p.m.String() }
 // Run fails at once with code "unsupported": the scanner cannot work in
 // this build.
 func (s *Scanner) Run(ctx context.Context, out chan<- devices.Scan) error {
-	return errNotBuilt(s.cfg.Match.String())
+	err := errNotBuilt(s.cfg.Match.String())
+	s.setState("stopped", err)
+	return err
 }
 
 // ListUSB fails with code "unsupported" in this build.
