@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/ecrproto"
 	"github.com/tillbridge/tillbridge/queue"
 )
@@ -44,7 +45,12 @@ func (d *Daemon) ServeECR(ctx context.Context, req *ecrproto.Message, w ecrproto
 // serveSale starts a sale or attaches to the running one with that ref,
 // and streams its EVENTs and RESULT.
 func (d *Daemon) serveSale(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
-	s, op, attach, err := l.startSale(saleReqOf(req, d.cfg.Payment.Subject))
+	r := saleReqOf(req, d.cfg.Payment.Subject)
+	if r.barcode != "" && !devices.IsAlipayCode(r.barcode) {
+		d.sendErr(w, ecrproto.FieldError("barcode", "not an Alipay payment code (16-24 digits starting 25-30)"))
+		return
+	}
+	s, op, attach, err := l.startSale(r)
 	switch {
 	case err != nil:
 		d.sendErr(w, err)

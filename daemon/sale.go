@@ -16,7 +16,7 @@ type saleReq struct {
 }
 
 func saleReqOf(m *ecrproto.Message, defaultSubject string) saleReq {
-	r := saleReq{ref: m.Ref, currency: m.Currency, subject: m.Subject, barcode: m.Barcode}
+	r := saleReq{ref: m.Ref, currency: m.Currency, subject: m.Subject, barcode: devices.CleanCode(m.Barcode)}
 	if m.Amount != nil {
 		r.amount = *m.Amount
 	}

@@ -143,4 +143,3 @@ func (d *Daemon) follow(w *opWatch, op queue.Operation, limit time.Duration, onE
 	}
 	return op
 }
-
