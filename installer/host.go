@@ -64,6 +64,7 @@ type CommandError struct {
 	Err     error
 }
 
+// Error names the command, its error and its output.
 func (e *CommandError) Error() string {
 	out := strings.TrimSpace(e.Output)
 	if out == "" {
@@ -72,6 +73,7 @@ func (e *CommandError) Error() string {
 	return fmt.Sprintf("%s: %v: %s", e.Command, e.Err, out)
 }
 
+// Unwrap returns the exec error.
 func (e *CommandError) Unwrap() error { return e.Err }
 
 func (osHost) run(ctx context.Context, name string, args ...string) error {
@@ -133,5 +135,8 @@ func (osHost) service(cfg *service.Config) (serviceControl, error) {
 // nopProgram satisfies service.Interface for control-only handles.
 type nopProgram struct{}
 
+// Start does nothing: the handle only controls the service.
 func (nopProgram) Start(service.Service) error { return nil }
-func (nopProgram) Stop(service.Service) error  { return nil }
+
+// Stop does nothing.
+func (nopProgram) Stop(service.Service) error { return nil }

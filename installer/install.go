@@ -14,6 +14,7 @@ type ExistsError struct {
 	State ServiceState
 }
 
+// Error says what to do instead: uninstall first, or upgrade.
 func (e *ExistsError) Error() string {
 	return fmt.Sprintf("service %s is already installed (%s); to reinstall run `tillbridge uninstall` first; "+
 		"to upgrade: `tillbridge stop`, replace the binary, `tillbridge start` (see docs/operations.md, Upgrade)", e.Name, e.State.State)
@@ -28,7 +29,10 @@ type StepError struct {
 	Err  error
 }
 
+// Error names the step and its failure.
 func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
+
+// Unwrap returns the step's error.
 func (e *StepError) Unwrap() error { return e.Err }
 
 // TimeoutError: the service did not reach the wanted state in time.
@@ -39,6 +43,7 @@ type TimeoutError struct {
 	Last   ServiceState
 }
 
+// Error names the service, the state waited for and the last state seen.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("service %s: not %s after %s (last state: %s %s)", e.Name, e.Want, e.Waited, e.Last.State, e.Last.Detail)
 }

@@ -22,6 +22,7 @@ const ServiceStopWait = 5 * time.Second
 // StopTimeoutError: run did not return within ServiceStopWait of the stop.
 type StopTimeoutError struct{ Waited time.Duration }
 
+// Error says how long the stop waited.
 func (e *StopTimeoutError) Error() string {
 	return fmt.Sprintf("daemon did not stop within %s of the stop request; exiting anyway", e.Waited)
 }
@@ -30,6 +31,7 @@ func (e *StopTimeoutError) Error() string {
 // process then exits with an error, so the service manager restarts it.
 type UnexpectedExitError struct{ Err error }
 
+// Error says the daemon stopped by itself, and why.
 func (e *UnexpectedExitError) Error() string {
 	if e.Err == nil {
 		return "daemon stopped by itself without an error"
@@ -37,6 +39,7 @@ func (e *UnexpectedExitError) Error() string {
 	return "daemon stopped by itself: " + e.Err.Error()
 }
 
+// Unwrap returns run's error (nil when it returned none).
 func (e *UnexpectedExitError) Unwrap() error { return e.Err }
 
 // RunService runs the daemon's run function. Under a service manager

@@ -22,6 +22,7 @@ type InsecureFileError struct {
 	Fix string
 }
 
+// Error names the file, who may read it and the fix.
 func (e *InsecureFileError) Error() string {
 	who := fmt.Sprintf("group or others (mode %04o)", e.Mode.Perm())
 	if e.Who != "" {
@@ -31,6 +32,7 @@ func (e *InsecureFileError) Error() string {
 		e.Path, who, e.Fix)
 }
 
+// Unwrap returns ErrInsecureFile.
 func (e *InsecureFileError) Unwrap() error { return ErrInsecureFile }
 
 // unixFix is the fix for a file on Linux: private to the service account.

@@ -21,7 +21,14 @@ func OpenSystemLog(name string) (SystemLog, error) {
 // sysLog adapts *syslog.Writer to SystemLog.
 type sysLog struct{ w *syslog.Writer }
 
-func (s sysLog) Error(msg string) error   { return s.w.Err(msg) }
+// Error logs msg at priority err.
+func (s sysLog) Error(msg string) error { return s.w.Err(msg) }
+
+// Warning logs msg at priority warning.
 func (s sysLog) Warning(msg string) error { return s.w.Warning(msg) }
-func (s sysLog) Info(msg string) error    { return s.w.Info(msg) }
-func (s sysLog) Close() error             { return s.w.Close() }
+
+// Info logs msg at priority info.
+func (s sysLog) Info(msg string) error { return s.w.Info(msg) }
+
+// Close closes the connection to syslog.
+func (s sysLog) Close() error { return s.w.Close() }

@@ -30,7 +30,14 @@ func OpenSystemLog(name string) (SystemLog, error) {
 // eventLog adapts *eventlog.Log to SystemLog.
 type eventLog struct{ l *eventlog.Log }
 
-func (e eventLog) Error(msg string) error   { return e.l.Error(eventError, msg) }
+// Error writes an error event.
+func (e eventLog) Error(msg string) error { return e.l.Error(eventError, msg) }
+
+// Warning writes a warning event.
 func (e eventLog) Warning(msg string) error { return e.l.Warning(eventWarning, msg) }
-func (e eventLog) Info(msg string) error    { return e.l.Info(eventInfo, msg) }
-func (e eventLog) Close() error             { return e.l.Close() }
+
+// Info writes an information event.
+func (e eventLog) Info(msg string) error { return e.l.Info(eventInfo, msg) }
+
+// Close closes the event log handle.
+func (e eventLog) Close() error { return e.l.Close() }
