@@ -99,13 +99,13 @@ func runRun(ctx context.Context, cio cmdIO, args []string) error {
 		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	if f.sandbox {
-		return runSandbox(ctx, cio, f)
+		return runSandboxMode(ctx, cio, f)
 	}
-	return runProduction(ctx, cio, f)
+	return runProductionMode(ctx, cio, f)
 }
 
-// runSandbox runs the daemon on the in-process sandbox gateway.
-func runSandbox(ctx context.Context, cio cmdIO, f runFlags) error {
+// runSandboxMode runs the daemon on the in-process sandbox gateway.
+func runSandboxMode(ctx context.Context, cio cmdIO, f runFlags) error {
 	if f.data == "" {
 		f.data = installer.DefaultPaths().Data
 	}
@@ -142,9 +142,9 @@ func (f runFlags) payment() daemon.PaymentConfig {
 	return p
 }
 
-// runProduction runs the daemon from the config file, as a service when the
+// runProductionMode runs the daemon from the config file, as a service when the
 // service manager started it.
-func runProduction(ctx context.Context, cio cmdIO, f runFlags) error {
+func runProductionMode(ctx context.Context, cio cmdIO, f runFlags) error {
 	cfg, err := daemon.LoadConfig(f.config)
 	if err != nil {
 		return err
