@@ -52,6 +52,16 @@ type serviceControl interface {
 	Stop() error
 }
 
+// Preflight errors: the install or control command cannot work here.
+var (
+	// ErrNotRoot: on Linux the service commands need root.
+	ErrNotRoot = errors.New("must run as root (try: sudo tillbridge ...)")
+	// ErrNoSystemd: on Linux only systemd is supported.
+	ErrNoSystemd = errors.New("systemd is not running here (tillbridge installs as a systemd service only)")
+	// ErrNotAdmin: on Windows the service commands need an elevated prompt.
+	ErrNotAdmin = errors.New("must run from an administrator prompt (Run as administrator)")
+)
+
 // osHost acts on the real machine. Its OS-specific methods live in
 // host_unix.go and host_windows.go.
 type osHost struct{}

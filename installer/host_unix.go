@@ -15,12 +15,6 @@ import (
 	"github.com/kardianos/service"
 )
 
-// ErrNotRoot: installing or controlling the service needs root.
-var ErrNotRoot = errors.New("must run as root (try: sudo tillbridge ...)")
-
-// ErrNoSystemd: only systemd is supported on Linux.
-var ErrNoSystemd = errors.New("systemd is not running here (tillbridge installs as a systemd service only)")
-
 func (osHost) preflight(p Plan) error {
 	if p.OS != runtime.GOOS {
 		return fmt.Errorf("%w: this is %s; a %s plan can only be shown with --dry-run", ErrInvalidPlan, runtime.GOOS, p.OS)

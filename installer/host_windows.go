@@ -12,10 +12,6 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
-// ErrNotAdmin: installing or controlling the service needs an elevated
-// (administrator) prompt.
-var ErrNotAdmin = errors.New("must run from an administrator prompt (Run as administrator)")
-
 // errLinuxOnly is returned by the Linux-only operations.
 var errLinuxOnly = errors.New("only on Linux")
 
