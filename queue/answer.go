@@ -147,12 +147,13 @@ func (l lifecycle) answerCancel(r result, now time.Time) change {
 		if res.Action != "" {
 			c.ev.Detail = "action=" + res.Action
 		}
-	case res.Outcome == OutcomeDeclined && res.RetryFlag == RetryNo:
+	case res.Outcome == OutcomeDeclined && res.RetryFlag != RetryYes:
+		// retry_flag=N, or a permanent code without a flag: retrying will not help
 		c = to(op, StateChecking, EventChecking, now)
-		c.op.Reason = fmt.Sprintf("cancel refused (%s, retry_flag=N)", res.Code)
+		c.op.Reason = fmt.Sprintf("cancel refused (%s, retry_flag=%s)", res.Code, res.RetryFlag)
 		c.ev.Detail = c.op.Reason + "; querying the trade to decide"
 		c.op.NextAttemptAt = now
-	default: // unknown, or refused with retry_flag Y or none: retry (planned at write-ahead)
+	default: // unknown, or refused with retry_flag=Y: retry (planned at write-ahead)
 		c = to(op, op.State, EventRetry, now)
 		c.ev.Detail = fmt.Sprintf("retry at %s", op.NextAttemptAt.Format(time.RFC3339Nano))
 	}
