@@ -53,6 +53,11 @@ type Options struct {
 	// OnReady is called once the handler is installed, with the ECR
 	// listeners' addresses.
 	OnReady func(addrs []net.Addr)
+
+	// beforeHandler, set by tests of this package, runs after start-up and
+	// before the handler is installed (the window where ECRs hear
+	// E_UNAVAILABLE).
+	beforeHandler func()
 }
 
 // Daemon is the running tillbridge: ECR server, journal engine, gateway,
@@ -120,6 +125,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.startUp(ctx); err != nil {
 		d.shutdown()
 		return err
+	}
+	if d.opts.beforeHandler != nil {
+		d.opts.beforeHandler()
 	}
 	d.srv.SetHandler(d)
 	d.ready.Store(true)
