@@ -9,7 +9,8 @@
 # Environment: TILLBRIDGE_USB_CACHE (default ~/.cache/tillbridge-usb) keeps
 # the kernel and modules; TILLBRIDGE_USB_KERNEL_PKG overrides the kernel
 # package (default: what linux-image-amd64 depends on); QEMU_TIMEOUT
-# (default 240 s) bounds the boot.
+# (default 240 s) bounds the boot; TILLBRIDGE_USB_RUN selects cases like
+# go test -run (e.g. "TestUSB/Printer"); GO names the go command.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -119,7 +120,7 @@ run_qemu() {
   "${timecmd[@]}" timeout "${QEMU_TIMEOUT:-240}" qemu-system-x86_64 -m 256 -nographic -no-reboot -nic none \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$KDIR/vmlinuz" -initrd "$W/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 oops=panic" </dev/null 2>&1 | tr -d '\r' | tee "$W/console.log"
+    -append "console=ttyS0 quiet panic=-1 oops=panic${TILLBRIDGE_USB_RUN:+ tb.run=$TILLBRIDGE_USB_RUN}" </dev/null 2>&1 | tr -d '\r' | tee "$W/console.log"
   rc=${PIPESTATUS[0]}
   set -e
   cp "$W/console.log" "$CACHE/last-console.log"
@@ -137,7 +138,7 @@ main() {
   W=$(mktemp -d "$CACHE/run.XXXXXX")
   trap 'rm -rf "$W"' EXIT
   say "go test -c -tags usbe2e ./devices/usb/e2e/"
-  (cd "$REPO" && CGO_ENABLED=1 go test -c -tags usbe2e -o "$W/usb.test" ./devices/usb/e2e/) || die "build failed"
+  (cd "$REPO" && CGO_ENABLED=1 "${GO:-go}" test -c -tags usbe2e -o "$W/usb.test" ./devices/usb/e2e/) || die "build failed"
   say "initramfs"
   build_initramfs
   say "booting QEMU ($KPKG, TCG)"
