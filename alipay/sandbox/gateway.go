@@ -58,9 +58,11 @@ func (s *Server) handleGateway(w http.ResponseWriter, r *http.Request) {
 	s.writeReply(w, r, g, rep)
 }
 
-// serve runs the service under the lock. A system_error fault answers
-// SYSTEM_ERROR without touching any trade; a failure to save the state
-// file also answers SYSTEM_ERROR (the change may or may not survive).
+// serve runs the service under the lock and saves the state file when a
+// trade changed (query counters alone wait for the next change, to keep
+// polling cheap). A system_error fault answers SYSTEM_ERROR without
+// touching any trade; a failure to save the state file also answers
+// SYSTEM_ERROR (the change may or may not survive).
 func (s *Server) serve(g *gatewayRequest, systemError bool) (reply, *rejection) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -70,6 +72,9 @@ func (s *Server) serve(g *gatewayRequest, systemError bool) (reply, *rejection) 
 	rep, rej := s.services()[g.service](s, g, s.now())
 	if rej != nil {
 		return rep, rej
+	}
+	if !s.st.dirty {
+		return rep, nil
 	}
 	if err := s.st.save(s.cfg.StateFile); err != nil {
 		s.cfg.Logger.Error("sandbox: save state", "err", err)

@@ -55,7 +55,7 @@ func noon() time.Time { return time.Date(2024, 1, 10, 4, 0, 0, 0, time.UTC) }
 
 // env is one sandbox under httptest with a fake clock.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	sb    *sandbox.Server
 	srv   *httptest.Server
 	clock *testClock
@@ -63,7 +63,7 @@ type env struct {
 }
 
 // newEnv starts a sandbox; mod may adjust the config first.
-func newEnv(t *testing.T, mod func(*sandbox.Config)) *env {
+func newEnv(t testing.TB, mod func(*sandbox.Config)) *env {
 	t.Helper()
 	clock := newTestClock(noon())
 	cfg := sandbox.Config{
@@ -133,7 +133,7 @@ func (a *answer) verify(signer alipay.Signer) error {
 	return signer.Verify([]byte(alipay.PreSignString(a.fields())), a.Sign)
 }
 
-func parseAnswer(t *testing.T, body []byte) *answer {
+func parseAnswer(t testing.TB, body []byte) *answer {
 	t.Helper()
 	var a answer
 	if err := xml.Unmarshal(body, &a); err != nil {
@@ -147,7 +147,7 @@ func md5Signer() alipay.Signer { return alipay.NewMD5Signer(testMD5Key) }
 
 // sign adds sign and sign_type to params, signing the pre-sign string in
 // charset.
-func sign(t *testing.T, signer alipay.Signer, params map[string]string, charset string) {
+func sign(t testing.TB, signer alipay.Signer, params map[string]string, charset string) {
 	t.Helper()
 	presign, err := alipay.EncodeCharset(alipay.PreSignString(params), charset)
 	if err != nil {
@@ -161,7 +161,7 @@ func sign(t *testing.T, signer alipay.Signer, params map[string]string, charset 
 }
 
 // form encodes params with values in charset.
-func form(t *testing.T, params map[string]string, charset string) string {
+func form(t testing.TB, params map[string]string, charset string) string {
 	t.Helper()
 	v := url.Values{}
 	for k, s := range params {
@@ -231,7 +231,7 @@ func (e *env) call(service string, params map[string]string) *answer {
 }
 
 // mustT asserts an is_success=T answer and returns its fields.
-func mustT(t *testing.T, a *answer) map[string]string {
+func mustT(t testing.TB, a *answer) map[string]string {
 	t.Helper()
 	if a.IsSuccess != "T" {
 		t.Fatalf("is_success = %q, error %q; want T", a.IsSuccess, a.Error)
@@ -240,7 +240,7 @@ func mustT(t *testing.T, a *answer) map[string]string {
 }
 
 // mustF asserts an unsigned is_success=F answer with code.
-func mustF(t *testing.T, a *answer, code string) {
+func mustF(t testing.TB, a *answer, code string) {
 	t.Helper()
 	if a.IsSuccess != "F" || a.Error != code {
 		t.Fatalf("answer = is_success %q error %q; want F %s", a.IsSuccess, a.Error, code)
@@ -296,7 +296,7 @@ func (e *env) trade(id string) sandbox.Trade {
 }
 
 // expect compares selected fields.
-func expect(t *testing.T, got map[string]string, want map[string]string) {
+func expect(t testing.TB, got map[string]string, want map[string]string) {
 	t.Helper()
 	for k, v := range want {
 		if got[k] != v {

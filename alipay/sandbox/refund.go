@@ -20,39 +20,54 @@ func (s *Server) refund(g *gatewayRequest, now time.Time) (reply, *rejection) {
 	if rej != nil {
 		return reply{}, rej
 	}
-	fail := func(code string) (reply, *rejection) {
-		f := map[string]string{"result_code": "FAILED", "error": code,
-			"partner_trans_id": transID, "partner_refund_id": refundID}
-		return reply{fields: f}, nil
-	}
 	if refundID == transID {
-		return fail(CodeInvalidParam) // UNCONFIRMED code: ids must differ
+		return refundFailed(transID, refundID, CodeInvalidParam), nil // UNCONFIRMED code: ids must differ
 	}
 	t := s.lookup("", transID)
 	if t == nil || (g.get("alipay_trans_id") != "" && g.get("alipay_trans_id") != t.AlipayTransID) {
-		return fail(CodeTradeNotExist)
+		return refundFailed(transID, refundID, CodeTradeNotExist), nil
 	}
 	t.Calls.Refund++
+	s.st.dirty = true
 	if owner, ok := s.st.byRefundID[refundKey(t.Partner, refundID)]; ok {
-		r, _ := owner.findRefund(refundID)
-		if owner != t || r.Amount != amount || r.Currency != cur {
-			return fail(CodeInvalidParam) // UNCONFIRMED code: same id, other refund
-		}
-		return refundAnswer(t, r), nil
+		return replayRefund(owner, t, refundID, amount, cur), nil
 	}
-	tl := t.at(now)
-	switch {
-	case cur != t.Currency:
-		return fail(CodeInvalidParam) // UNCONFIRMED code: currency differs
-	case !tl.paid() || tl.closed():
-		return fail(CodeTradeStatus)
-	case amount > t.Amount-t.refunded():
-		return fail(CodeReturnExceed)
+	if code := refundRefusal(t, t.at(now), amount, cur); code != "" {
+		return refundFailed(transID, refundID, code), nil
 	}
 	r := Refund{PartnerRefundID: refundID, Amount: amount, Currency: cur, Time: now}
 	t.Refunds = append(t.Refunds, r)
 	s.st.byRefundID[refundKey(t.Partner, refundID)] = t
 	return refundAnswer(t, r), nil
+}
+
+// replayRefund answers a refund id already used: the original result when
+// it is the same refund, an error otherwise (reference §9.3).
+func replayRefund(owner, t *tradeRecord, refundID string, amount int64, cur string) reply {
+	r, _ := owner.findRefund(refundID)
+	if owner != t || r.Amount != amount || r.Currency != cur {
+		return refundFailed(t.PartnerTransID, refundID, CodeInvalidParam) // UNCONFIRMED code
+	}
+	return refundAnswer(t, r)
+}
+
+// refundRefusal is the error code refusing a new refund, "" to accept it.
+func refundRefusal(t *tradeRecord, tl timeline, amount int64, cur string) string {
+	switch {
+	case cur != t.Currency:
+		return CodeInvalidParam // UNCONFIRMED code: currency differs
+	case !tl.paid() || tl.closed():
+		return CodeTradeStatus
+	case amount > t.Amount-t.refunded():
+		return CodeReturnExceed
+	}
+	return ""
+}
+
+// refundFailed is a FAILED refund answer with code.
+func refundFailed(transID, refundID, code string) reply {
+	return reply{fields: map[string]string{"result_code": "FAILED", "error": code,
+		"partner_trans_id": transID, "partner_refund_id": refundID}}
 }
 
 // refundAnswer is the SUCCESS answer for an accepted refund.

@@ -35,6 +35,7 @@ type rejection struct {
 	reason string // for the log and the X-Sandbox-Reason header
 }
 
+// Error implements error.
 func (e *rejection) Error() string { return e.code + ": " + e.reason }
 
 func reject(code, format string, args ...any) *rejection {

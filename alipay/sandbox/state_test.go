@@ -45,6 +45,24 @@ func TestState_RestartMidScenario10(t *testing.T) {
 	}
 }
 
+func TestState_CloseFlushesQueryCounters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.json")
+	e := newEnv(t, func(c *sandbox.Config) { c.StateFile = path })
+	e.pay("QC-1", 0, "1.00")
+	e.query("QC-1")
+	e.query("QC-1")
+	if err := e.sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Config{Partner: testPartner, MD5Key: testMD5Key, StateFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, ok := sb.Trade("QC-1"); !ok || tr.Calls.Query != 2 || tr.Calls.Pay != 1 {
+		t.Errorf("after Close and New: %+v", tr)
+	}
+}
+
 func TestState_CorruptFileRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sandbox.json")
 	if err := os.WriteFile(path, []byte(`{"version":1,"trades":[`), 0o600); err != nil {

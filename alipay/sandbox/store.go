@@ -42,6 +42,7 @@ func (e *StateError) Unwrap() error { return e.Err }
 
 // store holds every trade, indexed three ways. Callers hold Server.mu.
 type store struct {
+	dirty      bool // changed since the last save
 	seq        int64
 	trades     map[string]*tradeRecord // by tradeKey
 	byAlipayID map[string]*tradeRecord
@@ -123,15 +124,17 @@ func loadStore(path string) (*store, error) {
 // directory, fsync, rename over path, fsync of the directory.
 func (st *store) save(path string) error {
 	if path == "" {
+		st.dirty = false
 		return nil
 	}
-	b, err := json.MarshalIndent(stateFile{Version: stateVersion, Seq: st.seq, Trades: st.sorted()}, "", "  ")
+	b, err := json.Marshal(stateFile{Version: stateVersion, Seq: st.seq, Trades: st.sorted()})
 	if err != nil {
 		return &StateError{path, "save", err}
 	}
 	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
 		return &StateError{path, "save", err}
 	}
+	st.dirty = false
 	return nil
 }
 
