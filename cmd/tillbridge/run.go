@@ -239,6 +239,10 @@ func printSandboxHelp(w io.Writer, sb *daemon.Sandbox, addrs []net.Addr, data st
 	if ecr != daemon.DefaultECRAddress {
 		addrFlag = " --addr " + ecr
 	}
+	exe := os.Args[0] // bin/tillbridge after `make run`
+	if b := filepath.Base(exe); b != "tillbridge" && b != "tillbridge.exe" {
+		exe = "tillbridge"
+	}
 	fmt.Fprintf(w, `
 tillbridge is running on its built-in Alipay sandbox (data in %s).
   ECR protocol:    tcp %s (JSON lines or STX/ETX frames), lanes 1..%d
@@ -246,13 +250,13 @@ tillbridge is running on its built-in Alipay sandbox (data in %s).
 
 Send a test sale (the last two digits of the code pick the sandbox's behaviour:
 00-09 paid, 10 buyer confirms on the phone, 20 declined, 31 lost answer ... see docs/sandbox.md):
-  tillbridge ecr sale%s --lane 1 --amount 1250 --currency HKD --barcode 281234567890123400
+  %s ecr sale%s --lane 1 --amount 1250 --currency HKD --barcode 281234567890123400
 
 See the sandbox's ledger:
   curl -s %s/sandbox/trades
 
 Receipts are appended to %s. Stop with Ctrl-C.
 
-`, data, ecr, lanes, sb.URL, daemon.SandboxPartner, addrFlag, sb.URL,
+`, data, ecr, lanes, sb.URL, daemon.SandboxPartner, exe, addrFlag, sb.URL,
 		filepath.Join(data, "receipts", "lane-N.escpos"))
 }
