@@ -102,6 +102,7 @@ func TestValidateNamesFields(t *testing.T) {
 		{"usb printer without ids", minimalConfig + "[printer.p]\nbackend = \"usb\"\n", "printer.p.vid"},
 		{"bad width", minimalConfig + "[printer.p]\nbackend = \"simulated\"\nwidth = 76\n", "printer.p.width"},
 		{"deadline before first query", minimalConfig + "[payment]\nfirst_query = \"90s\"\n", "payment.first_query"},
+		{"shared scanner", minimalConfig + "scanner = \"s\"\n[[lane]]\nid = \"2\"\nscanner = \"s\"\n[scanner.s]\nbackend = \"simulated\"\n", "lane[1].scanner"},
 		{"bad layout", minimalConfig + "[scanner.s]\nbackend = \"simulated\"\nlayout = \"xx\"\n", "scanner.s.layout"},
 	}
 	for _, tt := range more {

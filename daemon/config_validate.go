@@ -210,6 +210,7 @@ func (c *Config) validateLanes(ch *checker) {
 		ch.failf("lane", ErrRequired, "at least one [[lane]] is needed")
 	}
 	seen := map[string]bool{}
+	scanners := map[string]string{}
 	for i, l := range c.Lanes {
 		f := fmt.Sprintf("lane[%d]", i)
 		switch {
@@ -227,6 +228,10 @@ func (c *Config) validateLanes(ch *checker) {
 		if _, ok := c.Scanners[l.Scanner]; l.Scanner != "" && !ok {
 			ch.failf(f+".scanner", ErrInvalid, "no [scanner.%s] table", l.Scanner)
 		}
+		if other, dup := scanners[l.Scanner]; l.Scanner != "" && dup {
+			ch.failf(f+".scanner", ErrConflict, "scanner %q already serves lane %q; a scanner serves one lane", l.Scanner, other)
+		}
+		scanners[l.Scanner] = l.ID
 	}
 }
 
