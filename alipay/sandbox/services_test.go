@@ -270,3 +270,13 @@ func TestRefund_JPYIntegerAmounts(t *testing.T) {
 	expect(t, f, map[string]string{"result_code": "SUCCESS", "trans_amount": "1000", "trans_amount_cny": "48.00"})
 	expect(t, e.refund("J-1", "J-1-r1", "1000", "JPY"), map[string]string{"result_code": "SUCCESS", "refund_amount": "1000"})
 }
+
+func TestPay_AutoCloseBeforeConfirmation(t *testing.T) {
+	e := newEnv(t, func(c *sandbox.Config) { c.AutoClose, c.ConfirmDelay = 3*time.Second, 10*time.Second })
+	e.pay("AC-10", 10, "1.00")
+	e.clock.Advance(time.Hour)
+	expect(t, e.query("AC-10"), map[string]string{"alipay_trans_status": "TRADE_CLOSED"})
+	if tr := e.trade("AC-10"); tr.Paid != nil || tr.ClosedBy != sandbox.ClosedByAutoClose {
+		t.Errorf("confirmation after auto-close: %+v", tr)
+	}
+}
