@@ -83,9 +83,11 @@ type ScannerConfig struct {
 	// Poll is the wait between attempts to open a missing or failed
 	// scanner. Default DefaultPoll.
 	Poll time.Duration
-	// OnError, when set, is told every error that made the scanner reopen
-	// (not found, permission denied, unplugged), for logs and diagnostics.
-	// It is called from Run's goroutine and must not block.
+	// OnError, when set, is told each error that made the scanner reopen
+	// (not found, permission denied, unplugged; a repeat of the previous
+	// error while the scanner stays missing is not told again) and each
+	// report that could not be decoded, for logs and diagnostics. It is
+	// called from Run's goroutine and must not block.
 	OnError func(error)
 	// OnOpen, when set, is called each time the scanner is open and
 	// reading (after start-up and after every replug).

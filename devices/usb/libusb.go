@@ -154,7 +154,9 @@ func (h *handle) open(what string, pick picker) error {
 	}
 	h.dev = dev
 	dev.ControlTimeout = defaultControlTimeout
-	if err := dev.SetAutoDetach(true); err != nil {
+	// Linux detaches usblp/usbhid/cdc_acm; elsewhere libusb says "not
+	// supported" and there is no kernel driver to detach.
+	if err := dev.SetAutoDetach(true); err != nil && !errors.Is(err, gousb.ErrorNotSupported) {
 		return classify(h.m, fmt.Errorf("detach kernel driver: %w", err))
 	}
 	num, err := dev.ActiveConfigNum()

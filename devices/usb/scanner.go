@@ -26,17 +26,27 @@ const (
 // Run reads scans until ctx ends, sending each to out. It opens the
 // scanner (detaching usbhid, so scans no longer reach the console), reads
 // its interrupt IN endpoint, and when the scanner is missing, unplugged or
-// fails, reports the error to OnError and tries again every Poll. It
+// fails, reports the error to OnError and tries again every Poll. The same
+// error repeated while the scanner stays missing is reported once. It
 // returns ctx.Err() when ctx ends.
 func (s *Scanner) Run(ctx context.Context, out chan<- devices.Scan) error {
 	defer s.setState("stopped", nil)
+	last := ""
 	for {
 		s.setState("connecting", nil)
-		err := s.session(ctx, out)
+		opened, err := s.session(ctx, out)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.report(err)
+		if opened {
+			last = ""
+		}
+		if msg := err.Error(); msg != last {
+			s.report(err)
+			last = msg
+		} else {
+			s.setState("connecting", err)
+		}
 		if err := s.wait(ctx); err != nil {
 			return err
 		}
@@ -44,26 +54,27 @@ func (s *Scanner) Run(ctx context.Context, out chan<- devices.Scan) error {
 }
 
 // session opens the scanner once and reads until an error or ctx ends.
-func (s *Scanner) session(ctx context.Context, out chan<- devices.Scan) error {
+// opened tells whether it got as far as reading.
+func (s *Scanner) session(ctx context.Context, out chan<- devices.Scan) (opened bool, err error) {
 	h, err := openHandle(s.cfg.Match, "HID "+s.cfg.Mode, s.pick)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer h.close()
 	feed := s.prepare(ctx, h)
 	epDesc, ok := endpoint(h.setting, gousb.EndpointDirectionIn, gousb.TransferTypeInterrupt)
 	if !ok {
-		return devices.Errorf(devices.CodeUnsupported, s.cfg.Match.String(), "HID interface has no interrupt IN endpoint")
+		return false, devices.Errorf(devices.CodeUnsupported, s.cfg.Match.String(), "HID interface has no interrupt IN endpoint")
 	}
 	ep, err := h.intf.InEndpoint(epDesc.Number)
 	if err != nil {
-		return classify(s.cfg.Match, err)
+		return false, classify(s.cfg.Match, err)
 	}
 	s.setState("connected", nil)
 	if s.cfg.OnOpen != nil {
 		s.cfg.OnOpen()
 	}
-	return s.read(ctx, ep, epDesc.MaxPacketSize, feed, out)
+	return true, s.read(ctx, ep, epDesc.MaxPacketSize, feed, out)
 }
 
 // feeder decodes one report into zero or more scanned codes.

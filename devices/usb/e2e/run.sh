@@ -120,7 +120,7 @@ run_qemu() {
   "${timecmd[@]}" timeout "${QEMU_TIMEOUT:-240}" qemu-system-x86_64 -m 256 -nographic -no-reboot -nic none \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$KDIR/vmlinuz" -initrd "$W/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 oops=panic${TILLBRIDGE_USB_RUN:+ tb.run=$TILLBRIDGE_USB_RUN}" </dev/null 2>&1 | tr -d '\r' | tee "$W/console.log"
+    -append "console=ttyS0 quiet panic=-1 oops=panic${TILLBRIDGE_USB_RUN:+ tb.run=$TILLBRIDGE_USB_RUN}" </dev/null 2>&1 | tr -d '\r' | sed -u 's/\x1bc//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' | tee "$W/console.log"
   rc=${PIPESTATUS[0]}
   set -e
   cp "$W/console.log" "$CACHE/last-console.log"
