@@ -17,9 +17,9 @@
 // denied open returns a devices.DeviceError with code "permission_denied"
 // whose message names the rule.
 //
-// gousb needs cgo and libusb. Builds without them (Windows, which has no
-// libusb in Debian's cross toolchain, builds with CGO_ENABLED=0, and builds
-// with the "nousb" tag) get the same API, whose calls fail with code
-// "unsupported": use HID-POS through the OS, a serial or CDC-ACM scanner,
-// or scans delivered by the ECR there. Supported tells which build this is.
+// gousb needs cgo and libusb. Every Windows build (Debian has no mingw
+// libusb), every CGO_ENABLED=0 build and every build with the "nousb" tag
+// gets the same API from stub files, whose calls fail with code
+// "unsupported": use a serial or CDC-ACM scanner, or scans delivered by the
+// ECR there. Supported tells which build this is.
 package usb
