@@ -118,6 +118,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.listen(ctx); err != nil {
 		return err
 	}
+	d.startControl(ctx) // technician control API (daemon/control_backend.go); never fatal
 	serveErr := make(chan error, len(d.listeners))
 	for _, ln := range d.listeners {
 		go func() { serveErr <- d.srv.Serve(ln) }()

@@ -60,6 +60,15 @@ func commands() []command {
 		restartCommand(),
 		receiptCommand(),
 		sandboxCommand(),
+		statusCommand(),
+		devicesCommand(),
+		printTestCommand(),
+		scanTestCommand(),
+		gatewayCheckCommand(),
+		queueCommand(),
+		journalCommand(),
+		bundleCommand(),
+		configCommand(),
 	}
 }
 

@@ -1,0 +1,291 @@
+package daemon
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/tillbridge/tillbridge/daemon/logging"
+	"github.com/tillbridge/tillbridge/queue"
+)
+
+// Support bundle limits: each part is time-boxed, the log is cut to its
+// most recent lines, and the operation lists are bounded.
+const (
+	bundlePartTimeout = 10 * time.Second
+	bundleLogBytes    = 4 << 20
+	bundleMaxOpen     = 200
+	bundleMaxManual   = 50
+)
+
+// bundleReadme explains the bundle to whoever opens it.
+const bundleReadme = `tillbridge support bundle
+==========================
+
+version.json            tillbridge, Go and OS versions
+status.json             the status snapshot (tillbridge status --json)
+config.redacted.toml    the running configuration; inline keys replaced by [REDACTED]
+devices.json            configured devices with their state, and what discovery finds
+gateway-check.json      a gateway check made while building the bundle
+journal.json            journal file sizes, operations by state, open operations
+manual-operations.json  operations in MANUAL, with their events
+logs/                   the most recent lines of the daemon's log
+errors.txt              parts that could not be collected (if any)
+
+Every file passed a redaction filter: configured keys (MD5 key, private key
+material, shared keys) are replaced by [REDACTED], and every 16-24 digit run
+(a customer payment code) is masked to its last 4 digits. The journal never
+stores full customer codes.
+`
+
+// handleBundle streams the support bundle as a zip.
+func (s *controlServer) handleBundle(w http.ResponseWriter, r *http.Request) {
+	red := bundleRedactor(s.b.Secrets())
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="tillbridge-support.zip"`)
+	s.log.Info().Msg("support bundle requested")
+	streamError(w, s.writeBundle(r.Context(), w, red))
+}
+
+// bundleRedactor scrubs the configured secrets and customer codes. A
+// secret too short to scrub safely is skipped (it is never written by the
+// bundle's own code either).
+func bundleRedactor(secrets []string) *logging.Redactor {
+	red, _ := logging.NewRedactor()
+	for _, sec := range secrets {
+		_ = red.AddSecret(sec)
+	}
+	return red
+}
+
+// bundle writes redacted files into a zip and notes what failed.
+type bundle struct {
+	zw   *zip.Writer
+	red  *logging.Redactor
+	errs []string
+}
+
+// file adds one file, redacted.
+func (b *bundle) file(name string, data []byte) error {
+	w, err := b.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
+	if err != nil {
+		return fmt.Errorf("bundle %s: %w", name, err)
+	}
+	_, err = io.WriteString(w, b.red.Redact(string(data)))
+	return err
+}
+
+// json adds v as indented JSON, or notes why it could not.
+func (b *bundle) json(name string, v any, err error) error {
+	if err != nil {
+		b.errs = append(b.errs, name+": "+err.Error())
+		return nil
+	}
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		b.errs = append(b.errs, name+": "+err.Error())
+		return nil
+	}
+	return b.file(name, append(data, '\n'))
+}
+
+// writeBundle writes every part; a part that fails is listed in errors.txt.
+func (s *controlServer) writeBundle(ctx context.Context, w io.Writer, red *logging.Redactor) error {
+	b := &bundle{zw: zip.NewWriter(w), red: red}
+	steps := []func(context.Context, *bundle) error{
+		s.bundleStatus, s.bundleConfig, s.bundleDevices,
+		s.bundleGateway, s.bundleJournal, s.bundleLogs,
+	}
+	for _, step := range steps {
+		pctx, cancel := context.WithTimeout(ctx, bundlePartTimeout)
+		err := step(pctx, b)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	if err := b.file("README.txt", []byte(bundleReadme)); err != nil {
+		return err
+	}
+	if len(b.errs) > 0 {
+		if err := b.file("errors.txt", []byte(strings.Join(b.errs, "\n")+"\n")); err != nil {
+			return err
+		}
+	}
+	return b.zw.Close()
+}
+
+// bundleStatus writes the status snapshot and the versions.
+func (s *controlServer) bundleStatus(ctx context.Context, b *bundle) error {
+	snap, err := s.snapshot(ctx)
+	if err := b.json("status.json", snap, err); err != nil {
+		return err
+	}
+	return b.json("version.json", versions(snap.Version), nil)
+}
+
+// versions describes this build.
+func versions(tillbridge string) map[string]string {
+	v := map[string]string{"tillbridge": tillbridge, "go": runtime.Version(), "os": runtime.GOOS,
+		"arch": runtime.GOARCH, "generated": time.Now().Format(time.RFC3339)}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v["module"] = bi.Main.Path + " " + bi.Main.Version
+		for _, st := range bi.Settings {
+			switch st.Key {
+			case "vcs.revision", "vcs.time", "vcs.modified", "CGO_ENABLED", "-tags":
+				v[st.Key] = st.Value
+			}
+		}
+	}
+	return v
+}
+
+func (s *controlServer) bundleConfig(_ context.Context, b *bundle) error {
+	cfg := s.b.RedactedConfig()
+	if cfg == nil {
+		b.errs = append(b.errs, "config.redacted.toml: the configuration could not be read")
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
+		b.errs = append(b.errs, "config.redacted.toml: "+err.Error())
+		return nil
+	}
+	return b.file("config.redacted.toml", buf.Bytes())
+}
+
+func (s *controlServer) bundleDevices(ctx context.Context, b *bundle) error {
+	rep, err := s.b.Devices(ctx)
+	return b.json("devices.json", rep, err)
+}
+
+func (s *controlServer) bundleGateway(ctx context.Context, b *bundle) error {
+	res, err := s.b.GatewayCheck(ctx)
+	if err == nil {
+		s.gw.checked(res)
+	}
+	return b.json("gateway-check.json", res, err)
+}
+
+// JournalStats is the journal part of a support bundle.
+type JournalStats struct {
+	File      string      `json:"file"`
+	SizeBytes int64       `json:"size_bytes"`
+	WALBytes  int64       `json:"wal_bytes"`
+	Counts    QueueCounts `json:"counts"`
+	Open      []OpView    `json:"open"`
+}
+
+func (s *controlServer) bundleJournal(ctx context.Context, b *bundle) error {
+	eng, err := s.b.Journal()
+	if err != nil {
+		return b.json("journal.json", nil, err)
+	}
+	st := JournalStats{File: filepath.Join(s.b.RedactedConfig().Daemon.DataDir, JournalFile)}
+	st.SizeBytes, st.WALBytes = fileSize(st.File), fileSize(st.File+"-wal")
+	counts, err := eng.Counts(ctx)
+	if err == nil {
+		st.Counts = queueCounts(counts)
+		st.Open, err = listViews(ctx, eng, queue.Filter{States: openStates(), Limit: bundleMaxOpen})
+	}
+	if err := b.json("journal.json", st, err); err != nil {
+		return err
+	}
+	manual, err := manualDetails(ctx, eng)
+	return b.json("manual-operations.json", manual, err)
+}
+
+// manualDetails reads the operations in MANUAL with their events.
+func manualDetails(ctx context.Context, eng *queue.Engine) ([]OpDetail, error) {
+	ops, err := eng.List(ctx, queue.Filter{States: []queue.State{queue.StateManual}, Limit: bundleMaxManual})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OpDetail, 0, len(ops))
+	for _, o := range ops {
+		d, err := opDetail(ctx, eng, o.ID)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func listViews(ctx context.Context, eng *queue.Engine, f queue.Filter) ([]OpView, error) {
+	ops, err := eng.List(ctx, f)
+	out := make([]OpView, 0, len(ops))
+	for _, o := range ops {
+		out = append(out, newOpView(o))
+	}
+	return out, err
+}
+
+func openStates() []queue.State {
+	var out []queue.State
+	for _, st := range queue.States() {
+		if !st.Final() {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func (s *controlServer) bundleLogs(_ context.Context, b *bundle) error {
+	path := s.b.LogFile()
+	if path == "" {
+		b.errs = append(b.errs, "logs: the daemon writes no log file (log_file is not set); "+
+			"attach the service manager's log instead (journalctl -u tillbridge, or the Windows Event Log)")
+		return nil
+	}
+	data, err := tailFile(path, bundleLogBytes)
+	if err != nil {
+		b.errs = append(b.errs, "logs: "+err.Error())
+		return nil
+	}
+	return b.file("logs/"+filepath.Base(path), data)
+}
+
+// tailFile returns the last max bytes of the file, from a line start.
+func tailFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	off := max(fi.Size()-limit, 0)
+	data := make([]byte, fi.Size()-off)
+	if _, err := f.ReadAt(data, off); err != nil && err != io.EOF {
+		return nil, err
+	}
+	if off > 0 {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			data = data[i+1:]
+		}
+	}
+	return data, nil
+}
