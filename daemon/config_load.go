@@ -25,6 +25,7 @@ type UnknownKeysError struct {
 	Keys []UnknownKey
 }
 
+// Error lists every unknown key, with its line when known.
 func (e *UnknownKeysError) Error() string {
 	parts := make([]string, len(e.Keys))
 	for i, k := range e.Keys {

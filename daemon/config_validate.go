@@ -24,12 +24,16 @@ type FieldError struct {
 	Err   error
 }
 
+// Error names the field and the problem.
 func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the cause (ErrRequired, ErrInvalid, ErrConflict…).
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // ValidationError gathers every FieldError found in one pass.
 type ValidationError struct{ Fields []*FieldError }
 
+// Error lists every field error.
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {

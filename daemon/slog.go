@@ -21,10 +21,12 @@ type zerologHandler struct {
 	groups string // "a.b." prefix for keys
 }
 
+// Enabled implements slog.Handler.
 func (h *zerologHandler) Enabled(_ context.Context, l slog.Level) bool {
 	return h.zl.GetLevel() <= zlevel(l)
 }
 
+// Handle implements slog.Handler.
 func (h *zerologHandler) Handle(_ context.Context, r slog.Record) error {
 	ev := h.zl.WithLevel(zlevel(r.Level))
 	if ev == nil {
@@ -41,6 +43,7 @@ func (h *zerologHandler) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// WithAttrs implements slog.Handler.
 func (h *zerologHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	c := *h
 	c.attrs = append([]slog.Attr(nil), h.attrs...)
@@ -51,6 +54,7 @@ func (h *zerologHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &c
 }
 
+// WithGroup implements slog.Handler.
 func (h *zerologHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
