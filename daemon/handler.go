@@ -81,6 +81,9 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 		}
 		return cur, queue.Operation{}, true, nil
 	}
+	if l.d.isStopping() {
+		return nil, queue.Operation{}, false, ecrproto.Errorf(ecrproto.CodeUnavailable, "tillbridge is stopping; try again shortly")
+	}
 	op, err := l.d.eng.SubmitSale(l.d.work, queue.Sale{Lane: l.cfg.ID, Ref: r.ref, Amount: r.amount,
 		Currency: r.currency, Subject: r.subject, Terminal: l.cfg.TerminalID})
 	if err != nil {
@@ -92,7 +95,11 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 	}
 	s := newSale(l.d, l, r, op.ID)
 	l.cur = s
-	go s.run(op)
+	l.d.bg.Add(1)
+	go func() {
+		defer l.d.bg.Done()
+		s.run(op)
+	}()
 	return s, op, op.State != queue.StateWaitingScan, nil
 }
 
