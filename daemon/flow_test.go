@@ -91,6 +91,10 @@ func TestSaleIdempotency(t *testing.T) {
 	if conflictAfter.Code != ecrproto.CodeRefConflict {
 		t.Fatalf("other amount after the end: %+v", conflictAfter)
 	}
+	otherCode, _ := e.do(true, saleMsg("2", "ID1", 500, code(0, 99)))
+	if otherCode.Code != ecrproto.CodeRefConflict || otherCode.Field != "barcode" {
+		t.Fatalf("other code after the end: %+v", otherCode)
+	}
 	ptid := e.op("2", "ID1").PartnerTransID
 	n := 0
 	for id, tr := range ledger(t, e.sb.URL) {

@@ -89,6 +89,9 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 	if err != nil {
 		return nil, op, false, journalErr(err)
 	}
+	if r.barcode != "" && op.BuyerMasked != "" && op.BuyerMasked != queue.MaskCode(r.barcode) {
+		return nil, op, false, refConflict("barcode")
+	}
 	l.lastRef = r.ref
 	if op.Final() {
 		return nil, op, false, nil
