@@ -62,14 +62,14 @@ func (v Verdict) Failed() int {
 // index holds the three sources keyed for the rules.
 type index struct {
 	src          Sources
-	saleByKey    map[string]Op      // lane/ref → sale
-	saleByPTID   map[string]Op      // partner_trans_id → sale
-	refundsOf    map[string][]Op    // sale op id → its refunds
-	refundByPRID map[string]Op      // partner_refund_id → refund
-	refundByKey  map[string]Op      // lane/refund_ref → refund
-	tradeByPTID  map[string]Trade   // partner_trans_id → trade
-	toldSale     map[string]Told    // lane/ref → told
-	toldRefund   map[string]Told    // lane/refund_ref → told
+	saleByKey    map[string]Op       // lane/ref → sale
+	saleByPTID   map[string]Op       // partner_trans_id → sale
+	refundsOf    map[string][]Op     // sale op id → its refunds
+	refundByPRID map[string]Op       // partner_refund_id → refund
+	refundByKey  map[string]Op       // lane/refund_ref → refund
+	tradeByPTID  map[string]Trade    // partner_trans_id → trade
+	toldSale     map[string]Told     // lane/ref → told
+	toldRefund   map[string]Told     // lane/refund_ref → told
 	gwRefund     map[string]refundAt // partner_refund_id → gateway refund
 }
 

@@ -59,6 +59,7 @@ func commands() []command {
 		stopCommand(),
 		restartCommand(),
 		receiptCommand(),
+		soakCommand(),
 		sandboxCommand(),
 		statusCommand(),
 		devicesCommand(),

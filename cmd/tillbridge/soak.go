@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/tillbridge/tillbridge/soak"
+)
+
+func soakCommand() command {
+	return command{
+		name:    "soak",
+		summary: "drive many lanes through the daemon under chaos and check no money was lost or taken twice",
+		run:     runSoak,
+	}
+}
+
+const soakUsage = `usage: tillbridge soak [--short] [--lanes N] [--sales M] [--duration D] [--mix SPEC]
+                      [--refund-rate R] [--cancel-rate R] [--framed-rate R] [--drop-rate R]
+                      [--chaos-faults] [--chaos-kill] [--chaos-drop] [--seed N] [--json]
+                      [--attach ECR_ADDR --sandbox-url URL --data DIR] [--bin PATH] [--keep]
+       tillbridge soak --perf [--json]
+
+Starts 'tillbridge run --sandbox' (this binary, or --bin) on free loopback
+ports with a temporary data directory and scaled-down timings — or attaches
+to a running sandbox daemon — and drives lanes × sales through the ECR
+protocol in both encodings, with the sandbox scenario codes mixed at the
+--mix rates, refunds and cancels among them. Chaos, each switchable: gateway
+fault windows (down, slow, system_error), SIGKILL of the daemon and restart
+on the same data, ECR connections dropped mid-sale (the client comes back
+with STATUS for the same ref). Then it waits for every operation to settle
+and checks the sandbox ledger, the journal and what each ECR was told. It
+prints a table and exits 1 on any violation. The last line is always
+"N passed, N failed" (checks).
+
+Without any --chaos-* flag every chaos switch is on; naming one or more
+switches turns on only those (--chaos-faults=false turns one off).
+--short is the run of 'make test' (8 lanes, about 40 s); the default is the
+run of 'make soak' (20 lanes, 5 minutes). --perf measures the figures of
+docs/performance.md instead (no chaos).
+
+Flags:
+`
+
+// soakFlags are the flags of `tillbridge soak`.
+type soakFlags struct {
+	short, perf, asJSON, keep     bool
+	attach, sandboxURL, data, bin string
+	lanes, sales                  int
+	mix                           string
+	refund, cancel, framed, drop  float64
+	faults, kills, drops          bool
+	duration                      time.Duration
+	seed                          uint64
+	fs                            *flag.FlagSet
+}
+
+func (f *soakFlags) register(fs *flag.FlagSet) {
+	f.fs = fs
+	fs.BoolVar(&f.short, "short", false, "the short run of make test (about 40 s)")
+	fs.BoolVar(&f.perf, "perf", false, "measure the performance figures instead (no chaos)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&f.keep, "keep", false, "keep the temporary data directory even when the run passes")
+	fs.StringVar(&f.attach, "attach", "", "drive the running daemon at this ECR `address` instead of spawning one")
+	fs.StringVar(&f.sandboxURL, "sandbox-url", "", "with --attach: the sandbox's base `URL` (fault and ledger API)")
+	fs.StringVar(&f.data, "data", "", "with --attach: the daemon's data `dir` (its journal)")
+	fs.StringVar(&f.bin, "bin", "", "tillbridge `binary` to spawn (default: this one)")
+	fs.IntVar(&f.lanes, "lanes", 0, "lanes driven at once (default 20; --short 8)")
+	fs.IntVar(&f.sales, "sales", 0, "sales per lane at most (default: until --duration; --short 40)")
+	fs.StringVar(&f.mix, "mix", soak.DefaultMix, "scenario `code:weight` list (last two digits of the buyer code)")
+	fs.Float64Var(&f.refund, "refund-rate", 0.1, "share of approved sales refunded (in full or in part)")
+	fs.Float64Var(&f.cancel, "cancel-rate", 0.05, "share of sales cancelled (mid-flight for slow scenarios, else after APPROVED)")
+	fs.Float64Var(&f.framed, "framed-rate", 0.5, "share of ECR connections using the legacy STX/ETX framing")
+	fs.Float64Var(&f.drop, "drop-rate", 0, "with --chaos-drop: share of sales whose connection drops (default 0.05; --short 0.1)")
+	fs.BoolVar(&f.faults, "chaos-faults", false, "gateway fault windows through the sandbox fault API")
+	fs.BoolVar(&f.kills, "chaos-kill", false, "SIGKILL the daemon at random moments and restart it")
+	fs.BoolVar(&f.drops, "chaos-drop", false, "drop ECR connections mid-sale; clients recover with STATUS")
+	fs.DurationVar(&f.duration, "duration", 0, "bound of the drive phase (default 5m; --short 30s)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of every random choice")
+}
+
+// config builds the soak configuration from the flags.
+func (f *soakFlags) config() (soak.Config, error) {
+	cfg := soak.DefaultConfig()
+	if f.short {
+		cfg = soak.ShortConfig()
+	}
+	mix, err := soak.ParseMix(f.mix)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Mix, cfg.Seed, cfg.KeepData = mix, f.seed, f.keep
+	cfg.RefundRate, cfg.CancelRate, cfg.FramedRate = f.refund, f.cancel, f.framed
+	setIf(&cfg.Lanes, f.lanes)
+	setIf(&cfg.Sales, f.sales)
+	setIf(&cfg.Duration, f.duration)
+	setIf(&cfg.DropRate, f.drop)
+	f.chaos(&cfg.Chaos)
+	if f.attach != "" || f.sandboxURL != "" {
+		cfg.Attach = &soak.Attach{ECRAddr: f.attach, SandboxURL: f.sandboxURL, Data: f.data}
+		cfg.Chaos.Kills = false
+	} else if cfg.Bin, err = f.binary(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// chaos applies the --chaos-* switches: none named means all on.
+func (f *soakFlags) chaos(c *soak.Chaos) {
+	named := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "chaos-faults", "chaos-kill", "chaos-drop":
+			named = true
+		}
+	})
+	if named {
+		c.Faults, c.Kills, c.Drops = f.faults, f.kills, f.drops
+	}
+}
+
+func (f *soakFlags) binary() (string, error) {
+	if f.bin != "" {
+		return f.bin, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find this binary (use --bin): %w", err)
+	}
+	return exe, nil
+}
+
+func setIf[T comparable](p *T, v T) {
+	var zero T
+	if v != zero {
+		*p = v
+	}
+}
+
+func runSoak(ctx context.Context, cio cmdIO, args []string) error {
+	var f soakFlags
+	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
+	fs.SetOutput(cio.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(cio.stderr, soakUsage)
+		fs.PrintDefaults()
+	}
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if fs.NArg() > 0 {
+		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if f.perf {
+		return runPerf(ctx, cio, &f)
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return usageErr(err)
+	}
+	cfg.Progress, cfg.TTY = cio.stderr, isTerminal(cio.stderr)
+	rep, err := soak.Run(ctx, cfg)
+	if rep != nil {
+		if perr := printSoak(cio, rep, f.asJSON); perr != nil {
+			return perr
+		}
+	}
+	var ce *soak.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		return usageErr(err)
+	case err != nil:
+		return err
+	case !rep.Passed():
+		return &exitError{code: exitFailure, err: fmt.Errorf("%d checks failed", rep.Verdict.Failed())}
+	}
+	return nil
+}
+
+func printSoak(cio cmdIO, rep *soak.Report, asJSON bool) error {
+	if !asJSON {
+		return soak.WriteText(cio.stdout, rep)
+	}
+	enc := json.NewEncoder(cio.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// runPerf measures the figures of docs/performance.md.
+func runPerf(ctx context.Context, cio cmdIO, f *soakFlags) error {
+	return errors.New("--perf: not implemented yet")
+}
