@@ -73,6 +73,7 @@ func dsn(file string, cfg Config, readOnly bool) string {
 	q.Set("_busy_timeout", strconv.FormatInt(cfg.BusyTimeout.Milliseconds(), 10))
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", string(cfg.Sync))
+	q.Set("_stmt_cache_size", "32") // the engine's statements, prepared once per connection
 	if readOnly {
 		q.Set("mode", "ro")
 	} else {

@@ -24,11 +24,12 @@ type Sale struct {
 	BuyerCode string
 }
 
-// SubmitSale records a sale in waiting_scan (or, with a BuyerCode, records it
-// and starts the pay). Submitting the same (lane, ref) again with the same
-// amount, currency, subject and terminal returns the recorded operation;
-// with different ones it fails with *RefConflictError. A new sale beyond a
-// store-and-forward limit fails with *LimitError.
+// SubmitSale records a sale in waiting_scan. With a BuyerCode, the same
+// transaction also commits the pay attempt, and the pay is sent at once (see
+// StartPay). Submitting the same (lane, ref) again with the same amount,
+// currency, subject and terminal returns the recorded operation (and never
+// pays twice); with different ones it fails with *RefConflictError. A new
+// sale beyond a store-and-forward limit fails with *LimitError.
 func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
 	if err := validSale(s); err != nil {
 		return Operation{}, err
@@ -36,8 +37,14 @@ func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
 	if e.isClosed() {
 		return Operation{}, ErrClosed
 	}
+	fresh, err := e.newSale(s)
+	if err != nil {
+		return Operation{}, err
+	}
+	e.claim(fresh.ID) // a new id: nobody else holds it
 	var op Operation
-	err := e.write(ctx, func(tx *sql.Tx, rec *recorder) error {
+	isNew, send := false, false
+	err = e.write(ctx, func(tx *sql.Tx, rec *recorder) error {
 		old, err := getOpByRef(ctx, tx, s.Lane, KindSale, s.Ref)
 		if err == nil {
 			op = old
@@ -49,17 +56,29 @@ func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
 		if err := e.checkLimits(ctx, tx, s.Currency, s.Amount); err != nil {
 			return err
 		}
-		op, err = e.newSale(s)
-		if err != nil {
-			return err
-		}
+		op, isNew = fresh, true
 		if err := insertOp(ctx, tx, op); err != nil {
 			return err
 		}
-		return rec.event(Event{OpID: op.ID, Lane: op.Lane, Ref: op.Ref, Kind: op.Kind,
-			Name: EventWaitScan, From: op.State, To: op.State, At: op.CreatedAt})
+		if err := rec.event(Event{OpID: op.ID, Lane: op.Lane, Ref: op.Ref, Kind: op.Kind,
+			Name: EventWaitScan, From: op.State, To: op.State, At: op.CreatedAt}); err != nil {
+			return err
+		}
+		if s.BuyerCode == "" {
+			return nil
+		}
+		c := e.payAttempt(op, s.BuyerCode)
+		e.hook(FailBeforeCommit, CallPay, c.op)
+		op, err = rec.apply(c)
+		send = err == nil
+		return err
 	})
-	if err != nil || s.BuyerCode == "" {
+	if send {
+		e.launch(op, CallPay, s.BuyerCode) // the claim passes to the call
+		return op, nil
+	}
+	e.release(fresh.ID)
+	if err != nil || isNew || s.BuyerCode == "" {
 		return op, err
 	}
 	if op.State != StateWaitingScan && op.BuyerMasked == MaskCode(s.BuyerCode) {
