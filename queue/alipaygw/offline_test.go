@@ -50,7 +50,7 @@ func TestOfflineCancelsQueueAndDeliver(t *testing.T) {
 	waiting := sale("B", "281234567890123411") // the buyer never confirms
 	waitState(t, e, waiting.ID, queue.StateQuerying)
 
-	setFault(t, base, `{"kind":"down"}`) // until cleared
+	setFault(t, base, `{"kind":"down"}`)    // until cleared
 	lost := sale("C", "281234567890123402") // sent into the outage
 	if _, err := e.Cancel(ctx, paidA.ID); err != nil {
 		t.Fatal(err)
