@@ -103,6 +103,8 @@ func TestValidateNamesFields(t *testing.T) {
 		{"bad width", minimalConfig + "[printer.p]\nbackend = \"simulated\"\nwidth = 76\n", "printer.p.width"},
 		{"deadline before first query", minimalConfig + "[payment]\nfirst_query = \"90s\"\n", "payment.first_query"},
 		{"shared scanner", minimalConfig + "scanner = \"s\"\n[[lane]]\nid = \"2\"\nscanner = \"s\"\n[scanner.s]\nbackend = \"simulated\"\n", "lane[1].scanner"},
+		{"unknown profile", minimalConfig + "[printer.p]\nbackend = \"simulated\"\nprofile = \"generic\"\n", "printer.p.profile"},
+		{"unknown code page", minimalConfig + "[printer.p]\nbackend = \"simulated\"\ncode_page = \"latin9\"\n", "printer.p.code_page"},
 		{"bad layout", minimalConfig + "[scanner.s]\nbackend = \"simulated\"\nlayout = \"xx\"\n", "scanner.s.layout"},
 	}
 	for _, tt := range more {
@@ -170,5 +172,29 @@ func TestLoadConfigUnknownKeyNamesFile(t *testing.T) {
 	_, err := LoadConfig(path)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "recipt") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestSampleConfigDevicesOpen builds every printer of the sample config
+// (nothing is opened until the first print).
+func TestSampleConfigDevicesOpen(t *testing.T) {
+	cfg, err := DecodeConfig(SampleConfig(), "/etc/tillbridge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg, Options{})
+	if err == nil {
+		t.Fatal("New accepted a config without data_dir")
+	}
+	cfg.Daemon.DataDir = t.TempDir()
+	if d, err = New(cfg, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for name := range cfg.Printers {
+		p, err := d.openPrinter(name)
+		if err != nil {
+			t.Fatalf("printer %s: %v", name, err)
+		}
+		p.Close()
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tillbridge/tillbridge/devices/escpos"
 )
 
 // Sentinel causes of a [FieldError], for errors.Is.
@@ -256,6 +258,16 @@ func (p PrinterConfig) validate(ch *checker, f string) {
 	}
 	if n, ok := need[p.Backend]; ok && !n.ok {
 		ch.failf(f+"."+n.field, ErrRequired, "backend %q needs it", p.Backend)
+	}
+	if p.Profile != "" {
+		if _, err := escpos.LookupProfile(p.Profile); err != nil {
+			ch.failf(f+".profile", ErrInvalid, "%v", err)
+		}
+	}
+	if p.CodePage != "" {
+		if _, err := escpos.ParseEncoding(p.CodePage); err != nil {
+			ch.failf(f+".code_page", ErrInvalid, "%v", err)
+		}
 	}
 }
 

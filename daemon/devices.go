@@ -35,8 +35,8 @@ func (d *Daemon) openPrinter(name string) (devices.Printer, error) {
 	return p, nil
 }
 
-// printerProfile looks up the configured profile (default generic-<width>)
-// and fits it to the paper width.
+// printerProfile looks up the configured profile (default generic-<width>),
+// fits it to the paper width and applies a code page override.
 func printerProfile(pc PrinterConfig) (escpos.Profile, error) {
 	name := pc.Profile
 	if name == "" {
@@ -46,7 +46,17 @@ func printerProfile(pc PrinterConfig) (escpos.Profile, error) {
 	if err != nil {
 		return p, err
 	}
-	return p.WithPaperWidth(pc.Width)
+	if p, err = p.WithPaperWidth(pc.Width); err != nil {
+		return p, err
+	}
+	if pc.CodePage != "" {
+		enc, err := escpos.ParseEncoding(pc.CodePage)
+		if err != nil {
+			return p, err
+		}
+		p = p.WithEncoding(enc)
+	}
+	return p, p.Validate()
 }
 
 // printerOpener returns the transport opener of a backend, and whether the
