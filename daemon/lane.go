@@ -126,6 +126,25 @@ func (l *lane) printJob(job []byte) string {
 	return devices.StatusUnknown
 }
 
+// drawerKicker is implemented by printer drivers with a cash-drawer port.
+type drawerKicker interface {
+	OpenDrawer(ctx context.Context) error
+}
+
+// kickDrawer opens the cash drawer on the lane's printer; a failure is
+// logged only (the sale is paid either way).
+func (l *lane) kickDrawer() {
+	k, ok := l.printer.(drawerKicker)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(l.d.stopCtx, l.d.opts.PrintTimeout)
+	defer cancel()
+	if err := k.OpenDrawer(ctx); err != nil {
+		l.log.Warn().Err(err).Msg("cash drawer not opened")
+	}
+}
+
 // deviceStates reports the lane's printer and scanner state.
 func (l *lane) deviceStates(ctx context.Context) []devices.DeviceState {
 	var out []devices.DeviceState

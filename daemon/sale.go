@@ -253,4 +253,7 @@ func (d *Daemon) printOutcome(l *lane, op queue.Operation, saleRef string, res *
 		event(ecrproto.EventPrinterError, "receipt not printed: printer "+l.printer.Name()+": "+problem, true)
 		res.Message += "; receipt not printed (" + problem + ")"
 	}
+	if op.State == queue.StatePaid && op.Kind == queue.KindSale && d.cfg.Printers[l.cfg.Printer].Drawer {
+		l.kickDrawer()
+	}
 }
