@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/devices"
+	"github.com/tillbridge/tillbridge/devices/escpos"
 	"github.com/tillbridge/tillbridge/ecrproto"
 )
 
@@ -197,5 +200,38 @@ func TestReceiptsAndDevices(t *testing.T) {
 	defer cancel()
 	if _, err := e.d.Engine().Get(ctx, e.op("4", "RP1").ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPrinterProblemNeverChangesTheResult: with the lane's printer out of
+// paper the sale is still APPROVED; the problem comes as PRINTER_ERROR and
+// in the RESULT's message. Once paper is back, PRINT reprints it.
+func TestPrinterProblemNeverChangesTheResult(t *testing.T) {
+	sim := devices.NewSimPrinter("lane-1")
+	profile, err := escpos.LookupProfile("generic-80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := escpos.NewPrinter(escpos.PrinterConfig{Name: "lane-1", Profile: profile, Open: sim.Opener(),
+		StatusTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEnv(t, withDaemon(func(o *daemon.Options) { o.Printers = map[string]devices.Printer{"lane-1": p} }))
+	sim.SetStatus(devices.PrinterStatus{Known: true, Online: true, PaperEnd: true})
+	res, events := e.do(false, saleMsg("1", "PP1", 1250, code(0, 51)))
+	if res.Status != ecrproto.StatusApproved || !contains(events, ecrproto.EventPrinterError) ||
+		!strings.Contains(res.Message, "paper_end") {
+		t.Fatalf("RESULT %+v, events %v", res, events)
+	}
+	if strings.Contains(string(sim.Printed()), res.AlipayTransID) {
+		t.Fatal("printed with no paper")
+	}
+	sim.SetStatus(devices.PrinterStatus{Known: true, Online: true})
+	if r, _ := e.do(true, &ecrproto.Message{Type: ecrproto.TypePrint, Lane: "1", Ref: "PP1"}); r.Status != ecrproto.StatusOK {
+		t.Fatalf("reprint: %+v", r)
+	}
+	if !strings.Contains(string(sim.Printed()), res.AlipayTransID) {
+		t.Fatal("reprint did not print the receipt")
 	}
 }
