@@ -85,7 +85,13 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 		return nil, queue.Operation{}, false, ecrproto.Errorf(ecrproto.CodeUnavailable, "tillbridge is stopping; try again shortly")
 	}
 	op, err := l.d.eng.SubmitSale(l.d.work, queue.Sale{Lane: l.cfg.ID, Ref: r.ref, Amount: r.amount,
-		Currency: r.currency, Subject: r.subject, Terminal: l.cfg.TerminalID})
+		Currency: r.currency, Subject: r.subject, Terminal: l.cfg.TerminalID, BuyerCode: r.barcode})
+	var state *queue.StateError
+	if errors.As(err, &state) { // a code for a recorded sale that ended: its outcome
+		if cur, gerr := l.d.eng.GetByRef(l.d.work, l.cfg.ID, queue.KindSale, r.ref); gerr == nil && cur.Final() {
+			op, err = cur, nil
+		}
+	}
 	if err != nil {
 		return nil, op, false, journalErr(err)
 	}
@@ -169,6 +175,9 @@ func journalErr(err error) error {
 	)
 	switch {
 	case errors.As(err, &conflict):
+		if conflict.Field == "buyer code" {
+			return refConflict("barcode")
+		}
 		return refConflict(conflict.Field)
 	case errors.As(err, &invalid):
 		return ecrproto.FieldError(invalid.Field, "%s", invalid.Reason)

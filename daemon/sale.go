@@ -131,11 +131,19 @@ func (s *sale) setWaiting(v bool) {
 	s.waiting = v
 }
 
-// run drives the sale: the code wait (unless the SALE carried one), the
-// pay, the journal's outcome, the receipt, the RESULT.
+// run drives the sale: the code wait (unless the SALE carried one and the
+// journal already sent the pay), the journal's outcome, the receipt, the
+// RESULT.
 func (s *sale) run(op queue.Operation) {
 	w := s.d.watchOp(s.id)
 	defer s.d.unwatch(w)
+	sent := op.State == queue.StatePaying && op.Attempts == 1
+	if cur, err := s.d.eng.Get(s.d.work, s.id); err == nil {
+		op = cur // events before the watch existed are in the journal
+	}
+	if sent {
+		s.event(ecrproto.EventSent, "payment sent to Alipay", true)
+	}
 	if op.State == queue.StateWaitingScan {
 		op = s.pay(w, op)
 	}
