@@ -20,6 +20,11 @@ func (d *Daemon) listen(ctx context.Context) error {
 	so := d.opts.Server
 	so.Handler = nil
 	so.Logger = slogFor(d.log, "ecr")
+	if so.MaxConns <= 0 {
+		// Room for an ECR and an EFT POS link per lane, plus technicians'
+		// tools: a fixed cap below the lane count would refuse tills.
+		so.MaxConns = max(ecrproto.DefaultMaxConns, 2*len(d.cfg.Lanes)+16)
+	}
 	d.srv = ecrproto.NewServer(so)
 	if len(d.opts.Listeners) > 0 {
 		d.listeners = append(d.listeners, d.opts.Listeners...)
