@@ -120,6 +120,7 @@ func (w *laneWorker) oneSale(ctx context.Context, i int) {
 	}
 	d.rec.latencyOf(Class(s.scenario), time.Since(start))
 	if out.res.Status != ecrproto.StatusApproved {
+		d.stats.NotPaid.Add(1)
 		return
 	}
 	switch {

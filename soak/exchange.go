@@ -44,8 +44,12 @@ func (x exchange) run(ctx context.Context, cl *client, heard func(*ecrproto.Mess
 		drop = false
 		switch {
 		case err != nil:
+			cl.stats.NoAnswer.Add(1)
 			send = orMsg(x.recover, x.req)
-		case res.Type == ecrproto.TypeError && (res.Code == ecrproto.CodeUnavailable || res.Code == ecrproto.CodeLaneBusy):
+		case res.Type == ecrproto.TypeError && res.Code == ecrproto.CodeUnavailable:
+			cl.stats.Unavailable.Add(1)
+		case res.Type == ecrproto.TypeError && res.Code == ecrproto.CodeLaneBusy:
+			cl.stats.LaneBusy.Add(1)
 		case res.Type == ecrproto.TypeError && res.Code == ecrproto.CodeNotFound && send != x.req:
 			send = x.req
 		case res.Type == ecrproto.TypeError:

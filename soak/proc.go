@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
 )
 
@@ -36,6 +37,15 @@ func DefaultTimings() Timings {
 		PayDeadline: 3 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond,
 		CancelWait: 3 * time.Second, GatewayTimeout: time.Second, ConfirmDelay: 800 * time.Millisecond,
 		RejectDelay: 500 * time.Millisecond, SlowPay: 1500 * time.Millisecond, AutoClose: 30 * time.Second}
+}
+
+// ProductionTimings are the daemon's defaults (the seed's figures) and
+// the sandbox's default buyer delays.
+func ProductionTimings() Timings {
+	return Timings{FirstQuery: daemon.DefaultFirstQuery, QueryInterval: daemon.DefaultQueryInterval,
+		PayDeadline: daemon.DefaultPayDeadline, BackoffMin: daemon.DefaultBackoffMin, BackoffMax: daemon.DefaultBackoffMax,
+		CancelWait: daemon.DefaultCancelWait, GatewayTimeout: daemon.DefaultGatewayTime, ConfirmDelay: 8 * time.Second,
+		RejectDelay: 5 * time.Second, SlowPay: 20 * time.Second, AutoClose: 3 * time.Minute}
 }
 
 func (t Timings) args() []string {

@@ -21,6 +21,10 @@ type Stats struct {
 	Cancels    atomic.Int64 // cancels asked for
 	Errors     atomic.Int64 // unexpected ERROR answers
 	Requests   atomic.Int64 // requests sent
+	NotPaid    atomic.Int64 // sales whose RESULT was not APPROVED
+	// Requests repeated after no answer (connection lost or dropped, timed
+	// out), after E_UNAVAILABLE, after E_LANE_BUSY.
+	NoAnswer, Unavailable, LaneBusy atomic.Int64
 }
 
 // recorder collects what the ECR clients heard, the sale latencies and

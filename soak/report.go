@@ -25,6 +25,8 @@ func WriteText(w io.Writer, r *Report) error {
 	fmt.Fprintf(&b, "chaos: %s\n", chaosText(r.Chaos))
 	fmt.Fprintf(&b, "drove %d sales in %s (%.1f sales/s), %d refunds, %d cancels, %d requests; %d fault windows, %d kills, %d drops, %d reconnects\n",
 		r.SalesDone, r.Drive.Round(time.Millisecond), r.SalesPerS, r.Refunds, r.Cancels, r.Requests, r.Faults, r.Kills, r.Drops, r.Reconnects)
+	fmt.Fprintf(&b, "recoveries: %d requests repeated after no answer, %d after E_UNAVAILABLE, %d after E_LANE_BUSY\n",
+		r.NoAnswer, r.Unavail, r.LaneBusy)
 	if r.Unsettled > 0 {
 		fmt.Fprintf(&b, "%d operations were still open when the settle bound passed\n", r.Unsettled)
 	}

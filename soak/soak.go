@@ -38,6 +38,10 @@ type Report struct {
 	Drops      int64         `json:"drops"`
 	Reconnects int64         `json:"reconnects"`
 	Requests   int64         `json:"requests"`
+	NoAnswer   int64         `json:"no_answer"`   // requests repeated after no answer
+	Unavail    int64         `json:"unavailable"` // requests repeated after E_UNAVAILABLE
+	LaneBusy   int64         `json:"lane_busy"`   // requests repeated after E_LANE_BUSY
+	NotPaid    int64         `json:"not_paid"`    // sales whose RESULT was not APPROVED
 	Unsettled  int           `json:"unsettled"`
 	Latency    []Latency     `json:"latency"`
 	Verdict    Verdict       `json:"verdict"`
@@ -183,6 +187,8 @@ func fillStats(rep *Report, s *Stats) {
 	rep.SalesDone, rep.Refunds, rep.Cancels = s.Done.Load(), s.Refunds.Load(), s.Cancels.Load()
 	rep.Faults, rep.Kills, rep.Drops = s.Faults.Load(), s.Kills.Load(), s.Drops.Load()
 	rep.Reconnects, rep.Requests = s.Reconnects.Load(), s.Requests.Load()
+	rep.NoAnswer, rep.Unavail, rep.LaneBusy = s.NoAnswer.Load(), s.Unavailable.Load(), s.LaneBusy.Load()
+	rep.NotPaid = s.NotPaid.Load()
 	if rep.Drive > 0 {
 		rep.SalesPerS = float64(rep.SalesDone) / rep.Drive.Seconds()
 	}

@@ -204,5 +204,25 @@ func isTerminal(w any) bool {
 
 // runPerf measures the figures of docs/performance.md.
 func runPerf(ctx context.Context, cio cmdIO, f *soakFlags) error {
-	return errors.New("--perf: not implemented yet")
+	cfg := soak.DefaultPerfConfig()
+	var err error
+	if cfg.Bin, err = f.binary(); err != nil {
+		return err
+	}
+	cfg.Seed, cfg.FramedRate, cfg.Progress = f.seed, f.framed, cio.stderr
+	rep, err := soak.Perf(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if f.asJSON {
+		enc := json.NewEncoder(cio.stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = soak.WritePerfText(cio.stdout, rep)
+	}
+	if err == nil && rep.Failed() {
+		err = &exitError{code: exitFailure, err: errors.New("errors or violations during the perf run")}
+	}
+	return err
 }
