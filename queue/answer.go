@@ -155,7 +155,7 @@ func (l lifecycle) answerCancel(r result, now time.Time) change {
 		c.op.NextAttemptAt = now
 	default: // unknown, or refused with retry_flag=Y: retry (planned at write-ahead)
 		c = to(op, op.State, EventRetry, now)
-		c.ev.Detail = fmt.Sprintf("retry at %s", op.NextAttemptAt.Format(time.RFC3339Nano))
+		c.ev.Detail = fmt.Sprintf("retry at %s", op.NextAttemptAt.UTC().Format(time.RFC3339Nano))
 	}
 	return withCodes(c, res.Code, firstNonEmpty(res.RawStatus, string(res.RetryFlag)))
 }
@@ -184,7 +184,7 @@ func (l lifecycle) answerRefund(r result, now time.Time) change {
 		c.op.Reason = "refund declined by the gateway: " + res.Code
 	default:
 		c = to(op, op.State, EventRetry, now)
-		c.ev.Detail = fmt.Sprintf("retry at %s", op.NextAttemptAt.Format(time.RFC3339Nano))
+		c.ev.Detail = fmt.Sprintf("retry at %s", op.NextAttemptAt.UTC().Format(time.RFC3339Nano))
 	}
 	return withCodes(c, res.Code, res.RawStatus)
 }
