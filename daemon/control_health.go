@@ -75,8 +75,7 @@ func (t *gatewayTracker) fail(at time.Time, code, reason string) {
 
 // checked records a gateway check's outcome.
 func (t *gatewayTracker) checked(r GatewayCheckResult) {
-	if r.Answered && r.Verdict != VerdictKeyMismatch && r.Verdict != VerdictPartner &&
-		r.Verdict != VerdictNoPrivilege && r.Verdict != VerdictGatewayError {
+	if r.Verdict == VerdictOK || r.Verdict == VerdictClockSkew {
 		t.ok(r.At, "gateway-check")
 		return
 	}
@@ -101,14 +100,17 @@ func (t *gatewayTracker) health(base GatewayHealth) GatewayHealth {
 }
 
 // watch feeds the tracker from the journal's events once the daemon is
-// ready, until ctx ends or the journal closes.
-func (t *gatewayTracker) watch(ctx context.Context, b ControlBackend) {
+// ready, until ctx ends or the journal closes. It subscribes first and then
+// reads back what the journal recorded since `since` (the daemon's start),
+// so no call made before the subscription is missed.
+func (t *gatewayTracker) watch(ctx context.Context, b ControlBackend, since time.Time) {
 	eng := waitJournal(ctx, b)
 	if eng == nil {
 		return
 	}
 	sub := eng.Subscribe()
 	defer sub.Close()
+	t.backfill(ctx, eng, since)
 	for {
 		select {
 		case <-ctx.Done():
@@ -118,6 +120,27 @@ func (t *gatewayTracker) watch(ctx context.Context, b ControlBackend) {
 				return
 			}
 			t.observe(ev)
+		}
+	}
+}
+
+// backfillOps bounds the operations whose events backfill reads.
+const backfillOps = 50
+
+// backfill observes the events recorded since `since` of the newest and of
+// the open operations.
+func (t *gatewayTracker) backfill(ctx context.Context, eng *queue.Engine, since time.Time) {
+	newest, _ := eng.List(ctx, queue.Filter{Limit: backfillOps})
+	open, _ := eng.List(ctx, queue.Filter{States: openStates(), Limit: backfillOps})
+	for _, op := range append(newest, open...) {
+		evs, err := eng.Events(ctx, op.ID)
+		if err != nil {
+			continue
+		}
+		for _, ev := range evs {
+			if !ev.At.Before(since) {
+				t.observe(ev)
+			}
 		}
 	}
 }

@@ -40,9 +40,10 @@ func ServeControl(ctx context.Context, ln net.Listener, b ControlBackend, o Cont
 		ErrorLog:    slog.NewLogLogger(slogFor(s.log, "control").Handler(), slog.LevelWarn)}
 	var wg sync.WaitGroup
 	wg.Add(1)
+	since := time.Now()
 	go func() {
 		defer wg.Done()
-		s.gw.watch(ctx, b)
+		s.gw.watch(ctx, b, since)
 	}()
 	defer wg.Wait()
 	served := make(chan error, 1)
