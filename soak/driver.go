@@ -111,7 +111,7 @@ func (w *laneWorker) oneSale(ctx context.Context, i int) {
 	d.stats.InFlight.Add(1)
 	start := time.Now()
 	x := exchange{req: s.message(d.tag), recover: statusMsg(s.lane, s.ref), poll: statusMsg(s.lane, s.ref),
-		timeout: requestTimeout, bound: exchangeBound, drop: d.cfg.Chaos.Drops && w.rng.Float64() < d.cfg.DropRate}
+		timeout: requestTimeout, bound: exchangeBound, drop: w.drop()}
 	out := x.run(ctx, w.cl, d.heard("sale", s.lane, s.ref))
 	d.stats.InFlight.Add(-1)
 	d.stats.Done.Add(1)
@@ -129,6 +129,11 @@ func (w *laneWorker) oneSale(ctx context.Context, i int) {
 	case w.rng.Float64() < d.cfg.RefundRate:
 		w.refund(ctx, s)
 	}
+}
+
+// drop draws whether this request's connection drops under it.
+func (w *laneWorker) drop() bool {
+	return w.d.cfg.Chaos.Drops && w.rng.Float64() < w.d.cfg.DropRate
 }
 
 // heard returns the exchange callback that records a final status.
@@ -159,7 +164,7 @@ func statusMsg(lane, ref string) *ecrproto.Message {
 func (w *laneWorker) cancel(ctx context.Context, s saleSpec) {
 	w.d.stats.Cancels.Add(1)
 	req := &ecrproto.Message{Type: ecrproto.TypeCancel, Lane: s.lane, Ref: s.ref}
-	x := exchange{req: req, poll: statusMsg(s.lane, s.ref), timeout: requestTimeout, bound: exchangeBound}
+	x := exchange{req: req, poll: statusMsg(s.lane, s.ref), timeout: requestTimeout, bound: exchangeBound, drop: w.drop()}
 	w.d.settled(x.run(ctx, w.cl, w.d.heard("sale", s.lane, s.ref)), "CANCEL", s.lane, s.ref)
 }
 
@@ -177,7 +182,7 @@ func (w *laneWorker) refund(ctx context.Context, s saleSpec) {
 	req := &ecrproto.Message{Type: ecrproto.TypeRefund, Lane: s.lane, Ref: s.ref, RefundRef: rr,
 		Amount: ecrproto.Int(amount), Currency: s.currency}
 	x := exchange{req: req, recover: statusMsg(s.lane, rr), poll: statusMsg(s.lane, rr),
-		timeout: requestTimeout, bound: exchangeBound}
+		timeout: requestTimeout, bound: exchangeBound, drop: w.drop()}
 	d.settled(x.run(ctx, w.cl, d.heard("refund", s.lane, rr)), "REFUND", s.lane, rr)
 }
 
