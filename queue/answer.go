@@ -115,6 +115,14 @@ func (l lifecycle) checkAnswer(op Operation, res QueryResult, now time.Time) cha
 		c.ev.Detail = c.op.Reason
 		return c
 	case TradeNotFound:
+		if !op.PaidAt.IsZero() {
+			// Alipay confirmed this payment: "not found" contradicts it, and
+			// declined would forget a payment that can then not be refunded.
+			return manual(op, fmt.Sprintf("%s, and the gateway reports the trade partner_trans_id %s "+
+				"(alipay_trans_id %s) not found although it confirmed its payment of %d %s: look it up in "+
+				"the Alipay merchant portal; if it is still paid, refund it there; then resolve this "+
+				"operation", op.Reason, op.PartnerTransID, op.AlipayTransID, op.Amount, op.Currency), now)
+		}
 		c := to(op, StateDeclined, EventDeclined, now)
 		c.op.Reason = joinDetail(op.Reason, "the gateway has no such trade; no money moved")
 		c.ev.Detail = c.op.Reason

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -98,6 +99,14 @@ func (r *recorder) autoRefund(c *change) error {
 		Amount: sale.Amount - sum, Currency: sale.Currency,
 		Reason: "cancel impossible; automatic full refund"}, sale, now)
 	if err != nil {
+		return err
+	}
+	// The ECR may have used "<ref>~auto" as a refund_ref already (it is a
+	// legal ref): the refund's own id then makes the ref unique. A failed
+	// insert would roll back the scheduler's pass again at every try.
+	if _, err := getOpByRef(r.ctx, r.tx, ref.Lane, KindRefund, ref.Ref); err == nil {
+		ref.Ref += "~" + ref.ID
+	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	ref.Auto = true
