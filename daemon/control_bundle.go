@@ -12,12 +12,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/queue"
 )
 
@@ -41,7 +41,7 @@ devices.json            configured devices with their state, and what discovery 
 gateway-check.json      a gateway check made while building the bundle
 journal.json            journal file sizes, operations by state, open operations
 manual-operations.json  operations in MANUAL, with their events
-logs/                   the most recent lines of the daemon's log
+logs/                   the most recent lines of the daemon's log (and rotated logs)
 errors.txt              parts that could not be collected (if any)
 
 Every file passed a redaction filter: configured keys (MD5 key, private key
@@ -52,28 +52,17 @@ stores full customer codes.
 
 // handleBundle streams the support bundle as a zip.
 func (s *controlServer) handleBundle(w http.ResponseWriter, r *http.Request) {
-	red := bundleRedactor(s.b.Secrets())
+	red := newBundleRedactor(s.b.Secrets())
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="tillbridge-support.zip"`)
 	s.log.Info().Msg("support bundle requested")
 	streamError(w, s.writeBundle(r.Context(), w, red))
 }
 
-// bundleRedactor scrubs the configured secrets and customer codes. A
-// secret too short to scrub safely is skipped (it is never written by the
-// bundle's own code either).
-func bundleRedactor(secrets []string) *logging.Redactor {
-	red, _ := logging.NewRedactor()
-	for _, sec := range secrets {
-		_ = red.AddSecret(sec)
-	}
-	return red
-}
-
 // bundle writes redacted files into a zip and notes what failed.
 type bundle struct {
 	zw   *zip.Writer
-	red  *logging.Redactor
+	red  *bundleRedactor
 	errs []string
 }
 
@@ -102,7 +91,7 @@ func (b *bundle) json(name string, v any, err error) error {
 }
 
 // writeBundle writes every part; a part that fails is listed in errors.txt.
-func (s *controlServer) writeBundle(ctx context.Context, w io.Writer, red *logging.Redactor) error {
+func (s *controlServer) writeBundle(ctx context.Context, w io.Writer, red *bundleRedactor) error {
 	b := &bundle{zw: zip.NewWriter(w), red: red}
 	steps := []func(context.Context, *bundle) error{
 		s.bundleStatus, s.bundleConfig, s.bundleDevices,
@@ -251,6 +240,8 @@ func fileSize(path string) int64 {
 	return fi.Size()
 }
 
+// bundleLogs adds the most recent log lines: the current file, then the
+// newest rotated (uncompressed) files, within bundleLogBytes in all.
 func (s *controlServer) bundleLogs(_ context.Context, b *bundle) error {
 	path := s.b.LogFile()
 	if path == "" {
@@ -258,12 +249,41 @@ func (s *controlServer) bundleLogs(_ context.Context, b *bundle) error {
 			"attach the service manager's log instead (journalctl -u tillbridge, or the Windows Event Log)")
 		return nil
 	}
-	data, err := tailFile(path, bundleLogBytes)
+	budget := int64(bundleLogBytes)
+	for _, f := range append([]string{path}, rotatedLogs(path)...) {
+		if budget <= 0 {
+			break
+		}
+		data, err := tailFile(f, budget)
+		if err != nil {
+			b.errs = append(b.errs, "logs: "+err.Error())
+			continue
+		}
+		budget -= int64(len(data))
+		if err := b.file("logs/"+filepath.Base(f), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rotatedLogs lists the rotated copies of the log file (NAME-TIME.log, as
+// the rotation names them), newest first.
+func rotatedLogs(path string) []string {
+	ext := filepath.Ext(path)
+	prefix := strings.TrimSuffix(filepath.Base(path), ext) + "-"
+	entries, err := os.ReadDir(filepath.Dir(path))
 	if err != nil {
-		b.errs = append(b.errs, "logs: "+err.Error())
 		return nil
 	}
-	return b.file("logs/"+filepath.Base(path), data)
+	var out []string
+	for _, e := range entries {
+		if n := e.Name(); !e.IsDir() && strings.HasPrefix(n, prefix) && strings.HasSuffix(n, ext) {
+			out = append(out, filepath.Join(filepath.Dir(path), n))
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(out)))
+	return out
 }
 
 // tailFile returns the last max bytes of the file, from a line start.

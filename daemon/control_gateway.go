@@ -82,7 +82,7 @@ func checkTradeID() (string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("check id: %w", err)
 	}
-	return "TBCHECK" + time.Now().UTC().Format("20060102150405") + hex.EncodeToString(b), nil
+	return "TBCHECK-" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b), nil
 }
 
 // checkInjected checks a gateway the daemon was given (tests, a relay):

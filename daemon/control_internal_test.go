@@ -81,3 +81,39 @@ func TestGatewayTrackerFromJournalEvents(t *testing.T) {
 		t.Fatalf("health: %+v", h)
 	}
 }
+
+func TestBundleRedactor(t *testing.T) {
+	pemKey := "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----\n"
+	r := newBundleRedactor([]string{"abc", "s3cr3t-md5-key-0001", pemKey})
+	cases := map[string]string{
+		`"code":"281234567890123400"`:                                      `"code":"****3400"`,
+		`"receipt":"Ref: 1\n281234567890123420"`:                           `"receipt":"Ref: 1\n****3420"`,
+		"TBSANDBOX2202611251943322REFRPJE":                                 "TBSANDBOX2202611251943322REFRPJE",
+		"amount 123456789012345 and 1234567890123456789012345":             "amount 123456789012345 and 1234567890123456789012345",
+		`key=s3cr3t-md5-key-0001 abc`:                                      "key=[REDACTED] abc",
+		"VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK": "[REDACTED]",
+		`"pem":"` + jsonEscaped(pemKey) + `"`:                              `"pem":"[REDACTED]\n"`,
+	}
+	for in, want := range cases {
+		if got := r.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func jsonEscaped(s string) string {
+	return strings.ReplaceAll(s, "\n", `\n`)
+}
+
+func TestRedactedConfigIsACopyWithoutInlineKeys(t *testing.T) {
+	cfg := NewConfig()
+	cfg.Gateway.MD5Key, cfg.Gateway.MD5KeyFile = "inline-md5-key", "/etc/tillbridge/md5.key"
+	cfg.Listen = []ListenConfig{{Network: "tcp", Address: "127.0.0.1:7420", SharedKey: "shared-key-1"}}
+	r := RedactedConfig(cfg)
+	if r.Gateway.MD5Key != RedactedValue || r.Listen[0].SharedKey != RedactedValue || r.Gateway.MD5KeyFile != cfg.Gateway.MD5KeyFile {
+		t.Fatalf("redacted: %+v %+v", r.Gateway, r.Listen)
+	}
+	if cfg.Gateway.MD5Key != "inline-md5-key" || cfg.Listen[0].SharedKey != "shared-key-1" {
+		t.Fatal("the running configuration was changed")
+	}
+}

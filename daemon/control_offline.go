@@ -19,7 +19,7 @@ const DaemonNotRunning = "not running"
 // daemon). Every file passes the redaction filter.
 func WriteSupportBundle(ctx context.Context, w io.Writer, b ControlBackend) error {
 	s := &controlServer{b: b, log: zerolog.Nop()}
-	return s.writeBundle(ctx, w, bundleRedactor(b.Secrets()))
+	return s.writeBundle(ctx, w, newBundleRedactor(b.Secrets()))
 }
 
 // OfflineBackend is a ControlBackend for a daemon that is not running:

@@ -42,19 +42,20 @@ Examples:
 func runBundle(ctx context.Context, cio cmdIO, args []string) error {
 	var f ctlFlags
 	fs := newCtlFlagSet("support-bundle", bundleUsage, cio, &f)
-	if err := parseCtl(fs, args, true); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || !strings.HasSuffix(strings.ToLower(fs.Arg(0)), ".zip") {
+	if len(pos) != 1 || !strings.HasSuffix(strings.ToLower(pos[0]), ".zip") {
 		return usageErr(errors.New("give the bundle's file name, ending in .zip"))
 	}
-	out := fs.Arg(0)
+	out := pos[0]
 	cl, cfg := f.client()
 	defer cl.Close()
 	cctx, cancel := ctlContext(ctx, 2*time.Minute)
 	defer cancel()
 	var zipped bytes.Buffer
-	err := cl.SupportBundle(cctx, &zipped)
+	err = cl.SupportBundle(cctx, &zipped)
 	var nr *daemon.NotRunningError
 	if errors.As(err, &nr) {
 		fmt.Fprintf(cio.stderr, "the daemon is not running (no control socket at %s): making the bundle here, "+

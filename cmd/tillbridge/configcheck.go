@@ -53,14 +53,15 @@ func runConfig(_ context.Context, cio cmdIO, args []string) error {
 	fs.SetOutput(cio.stderr)
 	fs.Usage = func() { fmt.Fprint(cio.stderr, configUsage) }
 	asJSON := fs.Bool("json", false, "print JSON for machines")
-	if err := parseCtl(fs, args[1:], true); err != nil {
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	file := installer.DefaultPaths().Config
-	switch fs.NArg() {
+	switch len(pos) {
 	case 0:
 	case 1:
-		file = fs.Arg(0)
+		file = pos[0]
 	default:
 		return usageErr(errors.New("give one configuration file"))
 	}

@@ -75,17 +75,16 @@ func runQueue(ctx context.Context, cio cmdIO, args []string) error {
 
 // parseWithID parses flags placed before and after one positional ID.
 func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
-	if err := parseCtl(fs, args, true); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	switch {
+	case err != nil:
 		return "", err
-	}
-	if fs.NArg() == 0 {
+	case len(pos) == 0:
 		return "", usageErr(errors.New("an operation ID is required (see tillbridge queue list)"))
+	case len(pos) > 1:
+		return "", usageErr(fmt.Errorf("unexpected argument %q", pos[1]))
 	}
-	id := fs.Arg(0)
-	if err := parseCtl(fs, fs.Args()[1:], false); err != nil {
-		return "", err
-	}
-	return id, nil
+	return pos[0], nil
 }
 
 func runQueueList(ctx context.Context, cio cmdIO, args []string) error {

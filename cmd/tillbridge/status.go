@@ -101,6 +101,22 @@ func parseCtl(fs *flag.FlagSet, args []string, allowArgs bool) error {
 	return nil
 }
 
+// parseInterspersed parses flags placed before, between and after the
+// positional arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseCtl(fs, args, true); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 // newCtlFlagSet builds a diagnostics command's flag set with its usage.
 func newCtlFlagSet(name, usage string, cio cmdIO, f *ctlFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
