@@ -22,8 +22,9 @@ printer's status before and after. --lane may be left out when there is only
 one lane.
 
 Exit codes: 0 printed; 1 not printed (the printer's problem is named:
-paper_end, cover_open, offline, unknown...) or the lane has no printer;
-2 bad flags or unknown lane; 3 the daemon is not running.
+paper_end, cover_open, offline, unknown...), an unknown lane, or a lane
+without printer; 2 bad flags, or no --lane with several lanes; 3 the daemon
+is not running; 4 the daemon is still starting.
 
 Examples:
   tillbridge print-test --lane 1

@@ -25,9 +25,9 @@ lane during the test (the lane answers busy). --lane may be left out when
 there is only one lane.
 
 Exit codes: 0 an Alipay payment code was read; 1 nothing was read before
---timeout, or the code is not an Alipay payment code, or the lane has no
-scanner or is busy with a sale; 2 bad flags or unknown lane; 3 the daemon is
-not running.
+--timeout, the code is not an Alipay payment code, an unknown lane, a lane
+without scanner, or a lane busy with a sale; 2 bad flags, or no --lane with
+several lanes; 3 the daemon is not running; 4 the daemon is still starting.
 
 Examples:
   tillbridge scan-test --lane 2
