@@ -74,7 +74,7 @@ func BenchmarkDurableTransition(b *testing.B) {
 
 // BenchmarkBatchedTransitions measures the scheduler's group commit: the
 // write-ahead records of 16 due attempts committed in one transaction (as
-// dispatch does), against raw single-row commits, sync=FULL.
+// a scheduler pass does), against raw single-row commits, sync=FULL.
 func BenchmarkBatchedTransitions(b *testing.B) {
 	const batch = 16
 	raw := openRaw(b, SyncFull)

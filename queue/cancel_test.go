@@ -226,7 +226,7 @@ func TestCancelDuringCallSupersedesAnswer(t *testing.T) {
 	h.pay(op.ID, "281234567890123411")
 	h.settle()
 	h.clk.Advance(3500 * time.Millisecond)
-	if _, err := h.e.dispatch(context.Background()); err != nil {
+	if _, err := h.e.cycle(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	<-entered

@@ -14,29 +14,73 @@ type launchItem struct {
 	call Call
 }
 
-// dispatch commits the write-ahead records of the due operations (as many as
-// there are free call slots, in one transaction), launches their calls, and
-// returns how long until the next attempt is due.
-func (e *Engine) dispatch(ctx context.Context) (time.Duration, error) {
+// cycle is one scheduler pass. In one transaction it records the answers
+// of the finished calls, then plans the due operations and commits their
+// transitions and the write-ahead records of their calls (as many calls as
+// there are free slots). Then it launches those calls and returns how long
+// until the next attempt is due. One commit per pass keeps the fsync rate
+// low when many operations poll at once (group commit).
+func (e *Engine) cycle(ctx context.Context) (time.Duration, error) {
+	rs := e.takeResults()
 	now := e.cfg.Now()
 	free, busy := e.slots()
+	var due []Operation
 	if free > 0 {
 		ops, err := dueOps(ctx, e.st.r, now, free+len(busy))
 		if err != nil {
+			e.requeue(rs)
 			return 0, err
 		}
-		items, err := e.startDue(ctx, notBusy(ops, busy), free, now)
-		if err != nil {
-			return 0, err
-		}
-		for _, it := range items {
-			e.launch(it.op, it.call, "")
-		}
-		if free -= len(items); free == 0 {
-			return maxWait, nil // a finishing call kicks the scheduler
-		}
+		due = notBusy(ops, busy)
+	}
+	items, err := e.commitCycle(ctx, rs, due, free, now)
+	if err != nil {
+		e.requeue(rs)
+		return 0, err
+	}
+	e.unbusy(rs)
+	for _, it := range items {
+		e.launch(it.op, it.call, "")
+	}
+	if free-len(items) <= 0 {
+		return maxWait, nil // a finishing call kicks the scheduler
 	}
 	return e.untilNext(ctx, now)
+}
+
+// flush records the answers of finished calls (at Close).
+func (e *Engine) flush(ctx context.Context) error {
+	rs := e.takeResults()
+	if _, err := e.commitCycle(ctx, rs, nil, 0, e.cfg.Now()); err != nil {
+		e.requeue(rs)
+		return err
+	}
+	e.unbusy(rs)
+	return nil
+}
+
+func (e *Engine) takeResults() []result {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rs := e.results
+	e.results = nil
+	return rs
+}
+
+// requeue puts back answers whose transaction failed; they stay busy.
+func (e *Engine) requeue(rs []result) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.results = append(rs, e.results...)
+}
+
+// unbusy frees the operations whose answers are recorded.
+func (e *Engine) unbusy(rs []result) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range rs {
+		delete(e.busy, r.op.ID)
+	}
 }
 
 // slots returns the number of free call slots and the busy operations.
@@ -60,14 +104,21 @@ func notBusy(ops []Operation, busy map[string]struct{}) []Operation {
 	return out
 }
 
-// startDue plans each due operation and commits the plans: transitions
-// without a call, and the write-ahead records of at most free calls.
-func (e *Engine) startDue(ctx context.Context, ops []Operation, free int, now time.Time) ([]launchItem, error) {
-	if len(ops) == 0 {
+// commitCycle records the answers rs, then plans each due operation and
+// commits the plans: transitions without a call, and the write-ahead records
+// of at most free calls, all in one transaction.
+func (e *Engine) commitCycle(ctx context.Context, rs []result, ops []Operation, free int,
+	now time.Time) ([]launchItem, error) {
+	if len(rs) == 0 && len(ops) == 0 {
 		return nil, nil
 	}
 	var items []launchItem
 	err := e.write(ctx, func(tx *sql.Tx, rec *recorder) error {
+		for _, r := range rs {
+			if err := e.record(tx, rec, r, now); err != nil {
+				return err
+			}
+		}
 		for _, op := range ops {
 			call, c := e.lc.plan(op, now)
 			if call != CallNone && len(items) == free {
@@ -163,38 +214,6 @@ func (e *Engine) callGateway(op Operation, call Call, code string) (r result) {
 			Reason: op.Reason})
 	}
 	return r
-}
-
-// flush records the answers of finished calls in one transaction. An answer
-// to an operation that moved on meanwhile (a Cancel during a query) is kept
-// as a SUPERSEDED event only.
-func (e *Engine) flush(ctx context.Context) error {
-	e.mu.Lock()
-	rs := e.results
-	e.results = nil
-	e.mu.Unlock()
-	if len(rs) == 0 {
-		return nil
-	}
-	now := e.cfg.Now()
-	err := e.write(ctx, func(tx *sql.Tx, rec *recorder) error {
-		for _, r := range rs {
-			if err := e.record(tx, rec, r, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err != nil {
-		e.results = append(rs, e.results...)
-		return err
-	}
-	for _, r := range rs {
-		delete(e.busy, r.op.ID)
-	}
-	return nil
 }
 
 func (e *Engine) record(tx *sql.Tx, rec *recorder, r result, now time.Time) error {

@@ -101,16 +101,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// step records finished calls, starts the due ones, and returns how long to
-// sleep before the next attempt is due.
+// step runs one scheduler pass and returns how long to sleep.
 func (e *Engine) step(ctx context.Context) time.Duration {
-	if err := e.flush(ctx); err != nil {
-		e.cfg.Logger.Error("queue: record answers", "err", err)
-		return errorWait
-	}
-	wait, err := e.dispatch(ctx)
+	wait, err := e.cycle(ctx)
 	if err != nil {
-		e.cfg.Logger.Error("queue: dispatch", "err", err)
+		e.cfg.Logger.Error("queue: scheduler pass failed; retrying", "err", err)
 		return errorWait
 	}
 	return wait

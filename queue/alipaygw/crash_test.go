@@ -28,6 +28,7 @@ const (
 	envGateway   = "TILLBRIDGE_GATEWAY"     // the sandbox base URL
 	envCode      = "TILLBRIDGE_BUYER_CODE"  // the scenario code of the sale
 	envTerminal  = "TILLBRIDGE_TERMINAL"    // the terminal (tags the case's trades)
+	envFlow      = "TILLBRIDGE_FLOW"        // "sale": code in the SALE; "scan": SALE, then the code
 )
 
 // Child exit codes.
@@ -60,9 +61,12 @@ func failpoint(name string) (queue.Failpoint, queue.Call, bool) {
 	return "", "", false
 }
 
-// runChild is the engine process: it (re)submits the sale, as an ECR that
-// resends after a lost connection would, and runs until everything is
-// final. At the failpoint it SIGKILLs itself.
+// runChild is the engine process: it (re)submits the sale with its code, as
+// an ECR that resends after a lost connection would, and runs until
+// everything is final. At the failpoint it SIGKILLs itself. (Killed before
+// the commit of a sale sent with its code, nothing was recorded or sent, so
+// the resubmit creates and pays it; killed after, the resubmit finds it and
+// never pays again.)
 func runChild() int {
 	cfg := fastEngine()
 	if point, call, ok := failpoint(os.Getenv(envFailpoint)); ok {
@@ -81,9 +85,7 @@ func runChild() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = e.Run(ctx) }()
-	_, err = e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: "r", Amount: 1250, Currency: "HKD",
-		Subject: "Adult ticket", Terminal: os.Getenv(envTerminal), BuyerCode: os.Getenv(envCode)})
-	if err != nil && !errors.As(err, new(*queue.StateError)) { // a voided sale refuses its code
+	if err := submit(ctx, e, os.Getenv(envFlow), os.Getenv(envCode)); err != nil {
 		fmt.Fprintln(os.Stderr, "submit:", err)
 		return childFailed
 	}
@@ -100,6 +102,24 @@ func runChild() int {
 		return childFailed
 	}
 	return code
+}
+
+// submit sends the case's sale the way its flow says; a voided sale
+// refusing its code is expected after a restart.
+func submit(ctx context.Context, e *queue.Engine, flow, code string) error {
+	s := queue.Sale{Lane: "1", Ref: "r", Amount: 1250, Currency: "HKD", Subject: "Adult ticket",
+		Terminal: os.Getenv(envTerminal)}
+	if flow == "sale" {
+		s.BuyerCode = code
+	}
+	op, err := e.SubmitSale(ctx, s)
+	if err == nil && flow == "scan" && op.State == queue.StateWaitingScan {
+		_, err = e.StartPay(ctx, op.ID, code)
+	}
+	if errors.As(err, new(*queue.StateError)) {
+		return nil
+	}
+	return err
 }
 
 // childEngine opens the child's journal against the sandbox.
@@ -124,14 +144,14 @@ func openCount(e *queue.Engine) (int, error) {
 
 // runCase runs the child on one journal until it finishes, the first run
 // with the failpoint armed; it returns whether the failpoint killed it.
-func runCase(t *testing.T, journal, base, point, code, terminal string) bool {
+func runCase(t *testing.T, journal, base, point, code, terminal, flow string) bool {
 	t.Helper()
 	killed := false
 	for run := 0; run < 6; run++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), envChild+"=1", envJournal+"="+journal, envGateway+"="+base,
-			envCode+"="+code, envTerminal+"="+terminal)
+			envCode+"="+code, envTerminal+"="+terminal, envFlow+"="+flow)
 		if run == 0 {
 			cmd.Env = append(cmd.Env, envFailpoint+"="+point)
 		}
@@ -170,19 +190,20 @@ func TestCrashRecovery(t *testing.T) {
 				defer func() { <-slots }()
 				terminal := fmt.Sprintf("K%ds%s", pi, scenario)
 				journal := filepath.Join(t.TempDir(), "journal.db")
-				killed := runCase(t, journal, base, point, code, terminal)
+				flow := []string{"sale", "scan"}[(pi+int(code[17]))%2] // both flows at every point
+				killed := runCase(t, journal, base, point, code, terminal, flow)
 				mustFire := point != "mid-cancel" || strings.Contains(" 11 30 34 ", " "+scenario+" ")
 				if mustFire && !killed {
 					t.Fatalf("failpoint %s never fired", point)
 				}
-				checkCase(t, journal, base, terminal, point)
+				checkCase(t, journal, base, terminal, point, flow)
 			})
 		}
 	}
 }
 
 // checkCase compares the case's journal with its trades in the ledger.
-func checkCase(t *testing.T, journal, base, terminal, point string) {
+func checkCase(t *testing.T, journal, base, terminal, point, flow string) {
 	t.Helper()
 	ops := readJournal(t, journal)
 	trades := map[string]sandbox.Trade{}
@@ -197,8 +218,33 @@ func checkCase(t *testing.T, journal, base, terminal, point string) {
 	if len(ops) != 1 {
 		t.Fatalf("%d operations, want the one sale", len(ops))
 	}
-	if point == "before-commit" && (ops[0].State != queue.StateVoided || len(trades) != 0) {
+	voided := point == "before-commit" && flow == "scan" // recorded, never sent
+	if voided && (ops[0].State != queue.StateVoided || len(trades) != 0) {
 		t.Errorf("killed before the pay commit: %s with %d trades, want voided and none",
 			ops[0].State, len(trades))
 	}
+	if n, want := sentEvents(t, journal, ops[0].ID), map[bool]int{true: 0, false: 1}[voided]; n != want {
+		t.Errorf("the sale's pay was sent %d times, want %d", n, want)
+	}
+}
+
+// sentEvents counts the pay attempts (SENT events) of a sale.
+func sentEvents(t *testing.T, journal, id string) int {
+	t.Helper()
+	e, err := queue.Open(context.Background(), journal, deadGateway{}, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	evs, err := e.Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.Name == queue.EventSent {
+			n++
+		}
+	}
+	return n
 }
