@@ -181,6 +181,17 @@ func (l lifecycle) answerRefund(r result, now time.Time) change {
 		c.op.AlipayTransID = firstNonEmpty(res.AlipayTransID, op.AlipayTransID)
 		c.op.AmountCNY = firstNonEmpty(res.AmountCNY, op.AmountCNY)
 	case OutcomeDeclined:
+		if op.Attempts > 1 && !op.Auto {
+			// An earlier attempt's answer was lost: it may have refunded, and
+			// a refusal of this retry (the trade now closed, the amount now
+			// exceeded) does not say it did not.
+			c = manual(op, fmt.Sprintf("refund %s of %d %s on partner_trans_id %s: an earlier attempt's "+
+				"outcome is unknown and the retry was refused (%s), which does not prove that no money "+
+				"moved: look up partner_refund_id %s in the Alipay merchant portal, then resolve this "+
+				"operation as refunded or refund_declined", op.PartnerRefundID, op.Amount, op.Currency,
+				op.PartnerTransID, res.Code, op.PartnerRefundID), now)
+			break
+		}
 		if op.Auto {
 			c = manual(op, fmt.Sprintf("the automatic full refund %s of sale %s (partner_trans_id %s, "+
 				"%d %s) was declined by the gateway (%s): refund the customer by hand, then resolve this "+

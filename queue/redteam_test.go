@@ -125,6 +125,51 @@ func TestRedTeamPaidSaleNeverDeclinedByNotFound(t *testing.T) {
 	}
 }
 
+// Invariant 2 for refunds: after an attempt whose outcome is unknown (the
+// answer was lost — the refund may have gone through), a refusal of the
+// retry (the trade now closed because it was fully refunded, the amount now
+// exceeded, or a gateway-level refusal of the retry itself) does not prove
+// that no money moved. Recording refund_declined would tell the ECR DECLINED
+// (the cashier may hand out cash) and free the amount for another refund.
+// Reference §9.3 says a repeated partner_refund_id returns the refund's real
+// status, but whether Alipay checks that before the trade state is
+// UNCONFIRMED, and there is no refund query to settle it: a person decides.
+func TestRedTeamRefundRetryRefusalAfterUnknownIsNotDeclined(t *testing.T) {
+	for _, code := range []string{"TRADE_HAS_CLOSE", "TRADE_STATUS_ERROR", "RETURN_AMOUNT_EXCEED", "ILLEGAL_SIGN"} {
+		t.Run(code, func(t *testing.T) {
+			h := newHarness(t)
+			ctx := context.Background()
+			sale := h.paidSale("S", 1000)
+			n := 0
+			h.gw.set(func(g *fakeGateway) {
+				g.refund = func(RefundRequest) (RefundResult, error) {
+					n++
+					if n == 1 {
+						return RefundResult{}, errOffline // answer lost after the refund was made
+					}
+					return RefundResult{Outcome: OutcomeDeclined, Code: code, RawStatus: "FAILED"}, nil
+				}
+			})
+			op, err := h.e.SubmitRefund(ctx, Refund{Lane: "1", RefundRef: "R", SaleID: sale.ID,
+				Amount: 1000, Currency: "HKD"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.advance(30*time.Second, time.Second)
+			got := h.get(op.ID)
+			if got.State != StateManual || !strings.Contains(got.Reason, got.PartnerRefundID) {
+				t.Fatalf("refund retried after an unknown outcome, then refused with %s: %s (%q), "+
+					"want manual naming the refund", code, got.State, got.Reason)
+			}
+			// Its amount stays reserved until a person decides.
+			if _, err := h.e.SubmitRefund(ctx, Refund{Lane: "1", RefundRef: "R2", SaleID: sale.ID,
+				Amount: 1, Currency: "HKD"}); !asErr(err, new(*RefundExceedsError)) {
+				t.Fatalf("a second refund while the first is unsure: %v", err)
+			}
+		})
+	}
+}
+
 // Invariant "never more than the paid amount" under concurrency: many tills'
 // worth of refunds and an ECR cancel race on one paid sale; the journal
 // accepts at most the paid amount, and never both a cancel and a refund.
