@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tillbridge/tillbridge/devices"
@@ -81,9 +82,18 @@ func (d *Daemon) serveCancel(l *lane, req *ecrproto.Message, w ecrproto.Response
 		d.sendErr(w, journalErr(err))
 		return
 	}
+	var once sync.Once
+	cancelling := func() {
+		once.Do(func() {
+			send(w, &ecrproto.Message{Type: ecrproto.TypeEvent, Event: ecrproto.EventCancelling, Message: "cancelling the payment"})
+		})
+	}
+	if after.State == queue.StateCancelling || after.State == queue.StateChecking {
+		cancelling() // Cancel itself committed it: its event came before any watch
+	}
 	d.answerAfter(l, w, after, "", func(ev queue.Event) {
 		if ev.Name == queue.EventCancelling {
-			send(w, &ecrproto.Message{Type: ecrproto.TypeEvent, Event: ecrproto.EventCancelling, Message: "cancelling the payment"})
+			cancelling()
 		}
 	})
 }
