@@ -31,19 +31,20 @@ func (e *Engine) cycle(ctx context.Context) (time.Duration, error) {
 			e.requeue(rs)
 			return 0, err
 		}
-		due = notBusy(ops, busy)
+		due = e.claimAll(notBusy(ops, busy))
 	}
 	items, err := e.commitCycle(ctx, rs, due, free, now)
+	e.releaseUnlaunched(due, items)
 	if err != nil {
 		e.requeue(rs)
 		return 0, err
 	}
 	e.unbusy(rs)
 	for _, it := range items {
-		e.launch(it.op, it.call, "")
+		e.launch(it.op, it.call, "") // the claim passes to the call
 	}
 	if free-len(items) <= 0 {
-		return maxWait, nil // a finishing call kicks the scheduler
+		return e.longestWait(), nil // a finishing call kicks the scheduler
 	}
 	return e.untilNext(ctx, now)
 }
@@ -57,6 +58,39 @@ func (e *Engine) flush(ctx context.Context) error {
 	}
 	e.unbusy(rs)
 	return nil
+}
+
+// claimAll claims the operations the pass will plan, before any commit, so
+// that an operator's RetryNow or Resolve can never slip in between a
+// write-ahead record and its call. Operations claimed by someone else are
+// left for a later pass.
+func (e *Engine) claimAll(ops []Operation) []Operation {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := ops[:0]
+	for _, op := range ops {
+		if _, held := e.busy[op.ID]; !held {
+			e.busy[op.ID] = struct{}{}
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// releaseUnlaunched releases the claims of planned operations that got no
+// call (a transition without one, no free slot, a lost race, an error).
+func (e *Engine) releaseUnlaunched(claimed []Operation, items []launchItem) {
+	launched := make(map[string]bool, len(items))
+	for _, it := range items {
+		launched[it.op.ID] = true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, op := range claimed {
+		if !launched[op.ID] {
+			delete(e.busy, op.ID)
+		}
+	}
 }
 
 func (e *Engine) takeResults() []result {
@@ -87,9 +121,17 @@ func (e *Engine) unbusy(rs []result) {
 func (e *Engine) slots() (int, map[string]struct{}) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	busy := make(map[string]struct{}, len(e.busy))
+	busy := make(map[string]struct{}, len(e.busy)+len(e.cool))
 	for id := range e.busy {
 		busy[id] = struct{}{}
+	}
+	now := e.cfg.Now()
+	for id, until := range e.cool {
+		if now.Before(until) {
+			busy[id] = struct{}{}
+		} else {
+			delete(e.cool, id)
+		}
 	}
 	return e.cfg.MaxConcurrentCalls - e.inflight, busy
 }
@@ -114,9 +156,14 @@ func (e *Engine) commitCycle(ctx context.Context, rs []result, ops []Operation, 
 	}
 	var items []launchItem
 	err := e.write(ctx, func(tx *sql.Tx, rec *recorder) error {
+		items = items[:0]
 		for _, r := range rs {
-			if err := e.record(tx, rec, r, now); err != nil {
-				return err
+			opErr, fatal := rec.isolate(func() error { return e.record(tx, rec, r, now) })
+			if fatal != nil {
+				return fatal
+			}
+			if opErr != nil { // the answer is dropped: the write-ahead record stands, as after a crash
+				e.quarantine(r.op.ID, now, "record the answer", opErr)
 			}
 		}
 		for _, op := range ops {
@@ -127,12 +174,16 @@ func (e *Engine) commitCycle(ctx context.Context, rs []result, ops []Operation, 
 			if call != CallNone {
 				e.hook(FailBeforeCommit, call, c.op)
 			}
-			written, err := rec.apply(c)
-			if errors.Is(err, errStale) {
+			var written Operation
+			opErr, fatal := rec.isolate(func() (err error) { written, err = rec.apply(c); return err })
+			switch {
+			case fatal != nil:
+				return fatal
+			case errors.Is(opErr, errStale):
 				continue // changed since read (a Cancel, a Resolve): planned again next pass
-			}
-			if err != nil {
-				return err
+			case opErr != nil:
+				e.quarantine(op.ID, now, "plan", opErr)
+				continue
 			}
 			if call != CallNone {
 				items = append(items, launchItem{op: written, call: call})
@@ -140,7 +191,10 @@ func (e *Engine) commitCycle(ctx context.Context, rs []result, ops []Operation, 
 		}
 		return nil
 	})
-	return items, err
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 // untilNext returns the time until the earliest attempt of an operation
@@ -155,9 +209,9 @@ func (e *Engine) untilNext(ctx context.Context, now time.Time) (time.Duration, e
 		if _, ok := busy[id]; ok {
 			continue
 		}
-		return min(max(ats[i].Sub(now), 0), maxWait), nil
+		return min(max(ats[i].Sub(now), 0), e.longestWait()), nil
 	}
-	return maxWait, nil
+	return e.longestWait(), nil
 }
 
 // launch runs one gateway call in its own goroutine. code is the full buyer

@@ -36,9 +36,10 @@ type Engine struct {
 	calls       sync.WaitGroup // gateway call goroutines
 
 	mu       sync.Mutex
-	busy     map[string]struct{} // operations with a call in flight or unrecorded
-	inflight int                 // launched calls not yet finished
-	results  []result            // finished calls waiting to be recorded
+	busy     map[string]struct{}  // operations with a call in flight or unrecorded
+	cool     map[string]time.Time // operations that could not be written, left alone until
+	inflight int                  // launched calls not yet finished
+	results  []result             // finished calls waiting to be recorded
 	running  bool
 	closed   bool
 	runDone  chan struct{}
@@ -65,7 +66,7 @@ func Open(ctx context.Context, file string, gw Gateway, cfg Config) (*Engine, er
 	}
 	e := &Engine{cfg: cfg, gw: gw, st: st, lc: lifecycle{cfg: cfg}, hub: newHub(),
 		kick: make(chan struct{}, 1), sem: make(chan struct{}, cfg.MaxConcurrentCalls),
-		stop: make(chan struct{}), busy: map[string]struct{}{}, runDone: make(chan struct{})}
+		stop: make(chan struct{}), busy: map[string]struct{}{}, cool: map[string]time.Time{}, runDone: make(chan struct{})}
 	e.callCtx, e.cancelCalls = context.WithCancel(context.WithoutCancel(ctx))
 	if err := e.recover(ctx); err != nil {
 		e.cancelCalls()
