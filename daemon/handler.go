@@ -84,6 +84,7 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 	if l.d.isStopping() {
 		return nil, queue.Operation{}, false, ecrproto.Errorf(ecrproto.CodeUnavailable, "tillbridge is stopping; try again shortly")
 	}
+	w := l.d.watchOp(saleKey(l.cfg.ID, r.ref)) // before the journal: miss no event
 	op, err := l.d.eng.SubmitSale(l.d.work, queue.Sale{Lane: l.cfg.ID, Ref: r.ref, Amount: r.amount,
 		Currency: r.currency, Subject: r.subject, Terminal: l.cfg.TerminalID, BuyerCode: r.barcode})
 	var state *queue.StateError
@@ -93,13 +94,16 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 		}
 	}
 	if err != nil {
+		l.d.unwatch(w)
 		return nil, op, false, journalErr(err)
 	}
 	if r.barcode != "" && op.BuyerMasked != "" && op.BuyerMasked != queue.MaskCode(r.barcode) {
+		l.d.unwatch(w)
 		return nil, op, false, refConflict("barcode")
 	}
 	l.lastRef = r.ref
 	if op.Final() {
+		l.d.unwatch(w)
 		return nil, op, false, nil
 	}
 	s := newSale(l.d, l, r, op.ID)
@@ -107,7 +111,7 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 	l.d.bg.Add(1)
 	go func() {
 		defer l.d.bg.Done()
-		s.run(op)
+		s.run(w, op)
 	}()
 	return s, op, op.State != queue.StateWaitingScan, nil
 }

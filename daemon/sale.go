@@ -134,8 +134,7 @@ func (s *sale) setWaiting(v bool) {
 // run drives the sale: the code wait (unless the SALE carried one and the
 // journal already sent the pay), the journal's outcome, the receipt, the
 // RESULT.
-func (s *sale) run(op queue.Operation) {
-	w := s.d.watchOp(s.id)
+func (s *sale) run(w *opWatch, op queue.Operation) {
 	defer s.d.unwatch(w)
 	sent := op.State == queue.StatePaying && op.Attempts == 1
 	if cur, err := s.d.eng.Get(s.d.work, s.id); err == nil {

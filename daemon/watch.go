@@ -14,34 +14,40 @@ const watchBuffer = 64
 // the journal is the truth, events are only a wake-up.
 const safetyPoll = 2 * time.Second
 
-// opWatch receives the journal events of one operation.
+// opWatch receives the journal events of one operation, keyed by its id
+// or, for a sale, by its lane and ref (so a watch can exist before the sale
+// is recorded and miss none of its events).
 type opWatch struct {
-	id     string
+	key    string
 	c      chan queue.Event
 	resync chan struct{} // an event was lost: re-read the operation
 }
 
-// watchOp starts delivering op id's events; unwatch stops it.
-func (d *Daemon) watchOp(id string) *opWatch {
-	w := &opWatch{id: id, c: make(chan queue.Event, watchBuffer), resync: make(chan struct{}, 1)}
+// saleKey is the watch key of the sale ref on lane.
+func saleKey(lane, ref string) string { return "sale\x00" + lane + "\x00" + ref }
+
+// watchOp starts delivering the events of the operation with id (or watch
+// key); unwatch stops it.
+func (d *Daemon) watchOp(key string) *opWatch {
+	w := &opWatch{key: key, c: make(chan queue.Event, watchBuffer), resync: make(chan struct{}, 1)}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.watches == nil {
 		d.watches = map[string]map[*opWatch]struct{}{}
 	}
-	if d.watches[id] == nil {
-		d.watches[id] = map[*opWatch]struct{}{}
+	if d.watches[key] == nil {
+		d.watches[key] = map[*opWatch]struct{}{}
 	}
-	d.watches[id][w] = struct{}{}
+	d.watches[key][w] = struct{}{}
 	return w
 }
 
 func (d *Daemon) unwatch(w *opWatch) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.watches[w.id], w)
-	if len(d.watches[w.id]) == 0 {
-		delete(d.watches, w.id)
+	delete(d.watches[w.key], w)
+	if len(d.watches[w.key]) == 0 {
+		delete(d.watches, w.key)
 	}
 }
 
@@ -76,7 +82,15 @@ func (d *Daemon) deliver(ev queue.Event, lost bool) {
 			}
 		}
 	}
-	for w := range d.watches[ev.OpID] {
+	d.offerTo(d.watches[ev.OpID], ev)
+	if ev.Kind == queue.KindSale {
+		d.offerTo(d.watches[saleKey(ev.Lane, ev.Ref)], ev)
+	}
+}
+
+// offerTo hands ev to every watch in ws without blocking. Caller holds d.mu.
+func (d *Daemon) offerTo(ws map[*opWatch]struct{}, ev queue.Event) {
+	for w := range ws {
 		select {
 		case w.c <- ev:
 		default:
@@ -137,7 +151,7 @@ func (d *Daemon) follow(w *opWatch, op queue.Operation, limit time.Duration, onE
 		case <-d.stopping:
 			return op
 		}
-		if cur, err := d.eng.Get(d.work, w.id); err == nil {
+		if cur, err := d.eng.Get(d.work, op.ID); err == nil {
 			op = cur
 		}
 	}
