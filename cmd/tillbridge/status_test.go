@@ -198,3 +198,42 @@ func TestDiagFlagsFindTheDaemon(t *testing.T) {
 		t.Fatalf("--config with [control] socket: %s", addr)
 	}
 }
+
+// TestDiagnosticsAgainstRunSandbox is the issue's "done when": status
+// --json, queue list --json and gateway-check against `tillbridge run
+// --sandbox`, through the real command line.
+func TestDiagnosticsAgainstRunSandbox(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, cmdIO{strings.NewReader(""), &safeBuffer{}, &safeBuffer{}}, []string{"run", "--sandbox",
+			"--data", dir, "--ecr-listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--lanes", "1"})
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Errorf("run exited %d", code)
+		}
+	}()
+	var code int
+	var out string
+	for end := time.Now().Add(diagBound); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if code, out, _ = run(t, "status", "--json", "--data", dir); code == exitOK {
+			break // 3 until it listens, 4 while it starts
+		}
+	}
+	var s daemon.StatusSnapshot
+	if err := json.Unmarshal([]byte(out), &s); err != nil || code != exitOK || s.State != daemon.DaemonReady {
+		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)
+	}
+	if code, out, _ := run(t, "queue", "list", "--json", "--data", dir); code != exitOK || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("queue list --json: exit %d\n%s", code, out)
+	}
+	if code, out, _ := run(t, "gateway-check", "--data", dir); code != exitOK || !strings.Contains(out, "verdict: ok") {
+		t.Fatalf("gateway-check: exit %d\n%s", code, out)
+	}
+	if code, out, _ := run(t, "print-test", "--data", dir); code != exitOK {
+		t.Fatalf("print-test on the only lane: exit %d\n%s", code, out)
+	}
+}
