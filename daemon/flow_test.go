@@ -63,6 +63,10 @@ func TestReconnectThenStatus(t *testing.T) {
 			t.Fatalf("repeated SALE: %+v, want the same APPROVED %s", again, res.AlipayTransID)
 		}
 		checkLedgerAgrees(t, ledger(t, e.sb.URL), e.op(lane, ref).PartnerTransID, res)
+		last, _ := e.do(framed, &ecrproto.Message{Type: ecrproto.TypeStatus, Lane: lane})
+		if last.Ref != ref || last.AlipayTransID != res.AlipayTransID {
+			t.Fatalf("STATUS without ref: %+v, want the lane's last sale %s", last, ref)
+		}
 	}
 }
 
