@@ -56,7 +56,11 @@ func (l lifecycle) plan(op Operation, now time.Time) (Call, change) {
 		c.ev.Detail = c.op.Reason
 		return CallNone, c
 	}
-	if l.expired(op, now) {
+	if l.expired(op, now) && op.StateAttempts > 0 && op.State != StatePaying && op.State != StateQuerying {
+		// Not before one attempt in the current state, and never while the
+		// pay deadline still routes the sale to its cancel: after a clock
+		// step (a till booted with a stale clock, then NTP) every open
+		// operation looks expired at once.
 		return CallNone, manual(op, l.expiryReason(op), now)
 	}
 	switch op.State {

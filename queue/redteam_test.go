@@ -218,3 +218,54 @@ func TestRedTeamConcurrentRefundsAndCancelNeverExceedSale(t *testing.T) {
 		t.Fatalf("journal refund sum %d, accepted %d (%v)", sum, accepted, err)
 	}
 }
+
+// Clock handling (invariant 4 without needless MANUAL): a till that boots
+// with a stale clock (dead CMOS battery) runs behind until NTP steps it
+// forward. A sale whose pay outcome was unknown at that moment looked
+// "older than Expiry" at its next plan and went manual without a single
+// query or cancel, although the deadline's cancel/check settles it.
+func TestRedTeamClockStepDoesNotSkipQueryAndCancel(t *testing.T) {
+	h := newHarness(t)
+	h.gw.set(func(g *fakeGateway) {
+		g.pay = payUnknow
+		g.query = func(string) (QueryResult, error) { return QueryResult{}, errOffline }
+		g.cancel = cancelOK
+	})
+	op := h.sale("S", 1000)
+	h.pay(op.ID, "281234567890123400")
+	h.settle()
+	h.want(op.ID, StateQuerying)
+	h.clk.Advance(9 * 24 * time.Hour) // NTP steps the clock forward
+	h.gw.set(func(g *fakeGateway) { g.query = queryStatus(TradeClosed) })
+	h.advance(10*time.Second, time.Second)
+	// The cancel window of the (old) day is closed, so the engine checks the
+	// trade: closed, nothing paid.
+	got := h.want(op.ID, StateCancelled)
+	if h.gw.count("query") == 0 {
+		t.Fatalf("decided without asking the gateway: %q", got.Reason)
+	}
+}
+
+// The same with the gateway unreachable after the step: one attempt is
+// made in the new state, then a person decides (Expiry still ends it).
+func TestRedTeamClockStepTriesOnceThenManual(t *testing.T) {
+	h := newHarness(t)
+	h.gw.set(func(g *fakeGateway) {
+		g.pay = payUnknow
+		g.query = queryStatus(TradeWaitBuyerPay)
+	})
+	op := h.sale("S", 1000)
+	h.pay(op.ID, "281234567890123400")
+	h.advance(10*time.Second, time.Second)
+	before := h.gw.count("query") + h.gw.count("cancel")
+	h.clk.Advance(9 * 24 * time.Hour)
+	h.gw.set(func(g *fakeGateway) { g.query, g.cancel = nil, nil }) // offline
+	h.advance(10*time.Minute, time.Second)
+	got := h.want(op.ID, StateManual)
+	if after := h.gw.count("query") + h.gw.count("cancel"); after == before {
+		t.Fatalf("manual without a call after the step: %q", got.Reason)
+	}
+	if !strings.Contains(got.Reason, op.PartnerTransID) {
+		t.Fatalf("reason does not name the trade: %q", got.Reason)
+	}
+}
