@@ -69,42 +69,16 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if cur := l.cur; cur != nil {
-		if cur.req.ref != r.ref {
-			return nil, queue.Operation{}, false, ecrproto.Errorf(ecrproto.CodeLaneBusy,
-				"lane %s has sale %s in flight", l.cfg.ID, cur.req.ref)
-		}
-		if f := cur.req.conflict(r); f != "" {
-			return nil, queue.Operation{}, false, refConflict(f)
-		}
-		if r.barcode != "" && cur.req.barcode == "" {
-			cur.deliver(r.barcode) // the repeat brings the code: same as a SCAN
-		}
-		return cur, queue.Operation{}, true, nil
+		return l.attach(cur, r)
 	}
 	if l.d.isStopping() {
 		return nil, queue.Operation{}, false, ecrproto.Errorf(ecrproto.CodeUnavailable, "tillbridge is stopping; try again shortly")
 	}
 	w := l.d.watchOp(saleKey(l.cfg.ID, r.ref)) // before the journal: miss no event
-	op, err := l.d.eng.SubmitSale(l.d.work, queue.Sale{Lane: l.cfg.ID, Ref: r.ref, Amount: r.amount,
-		Currency: r.currency, Subject: r.subject, Terminal: l.cfg.TerminalID, BuyerCode: r.barcode})
-	var state *queue.StateError
-	if errors.As(err, &state) { // a code for a recorded sale that ended: its outcome
-		if cur, gerr := l.d.eng.GetByRef(l.d.work, l.cfg.ID, queue.KindSale, r.ref); gerr == nil && cur.Final() {
-			op, err = cur, nil
-		}
-	}
-	if err != nil {
+	op, err := l.submit(r)
+	if err != nil || op.Final() {
 		l.d.unwatch(w)
-		return nil, op, false, journalErr(err)
-	}
-	if r.barcode != "" && op.BuyerMasked != "" && op.BuyerMasked != queue.MaskCode(r.barcode) {
-		l.d.unwatch(w)
-		return nil, op, false, refConflict("barcode")
-	}
-	l.lastRef = r.ref
-	if op.Final() {
-		l.d.unwatch(w)
-		return nil, op, false, nil
+		return nil, op, false, err
 	}
 	s := newSale(l.d, l, r, op.ID)
 	l.cur = s
@@ -114,6 +88,44 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 		s.run(w, op)
 	}()
 	return s, op, op.State != queue.StateWaitingScan, nil
+}
+
+// attach returns the running sale cur for a repeated SALE r of the same
+// ref with the same fields; anything else is refused. Caller holds l.mu.
+func (l *lane) attach(cur *sale, r saleReq) (*sale, queue.Operation, bool, error) {
+	if cur.req.ref != r.ref {
+		return nil, queue.Operation{}, false, ecrproto.Errorf(ecrproto.CodeLaneBusy,
+			"lane %s has sale %s in flight", l.cfg.ID, cur.req.ref)
+	}
+	if f := cur.req.conflict(r); f != "" {
+		return nil, queue.Operation{}, false, refConflict(f)
+	}
+	if r.barcode != "" && cur.req.barcode == "" {
+		cur.deliver(r.barcode) // the repeat brings the code: same as a SCAN
+	}
+	return cur, queue.Operation{}, true, nil
+}
+
+// submit records the sale in the journal (with its code: the pay is
+// committed in the same transaction and sent at once). A repeat returns
+// the recorded operation. Caller holds l.mu.
+func (l *lane) submit(r saleReq) (queue.Operation, error) {
+	op, err := l.d.eng.SubmitSale(l.d.work, queue.Sale{Lane: l.cfg.ID, Ref: r.ref, Amount: r.amount,
+		Currency: r.currency, Subject: r.subject, Terminal: l.cfg.TerminalID, BuyerCode: r.barcode})
+	var state *queue.StateError
+	if errors.As(err, &state) { // a code for a recorded sale that ended: its outcome
+		if cur, gerr := l.d.eng.GetByRef(l.d.work, l.cfg.ID, queue.KindSale, r.ref); gerr == nil && cur.Final() {
+			op, err = cur, nil
+		}
+	}
+	if err != nil {
+		return op, journalErr(err)
+	}
+	if r.barcode != "" && op.BuyerMasked != "" && op.BuyerMasked != queue.MaskCode(r.barcode) {
+		return op, refConflict("barcode")
+	}
+	l.lastRef = r.ref
+	return op, nil
 }
 
 // stream sends s's messages from index i until the final one, the
