@@ -18,6 +18,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/queue"
 )
 
@@ -62,7 +63,7 @@ func (s *controlServer) handleBundle(w http.ResponseWriter, r *http.Request) {
 // bundle writes redacted files into a zip and notes what failed.
 type bundle struct {
 	zw   *zip.Writer
-	red  *bundleRedactor
+	red  *logging.Redactor
 	errs []string
 }
 
@@ -91,7 +92,7 @@ func (b *bundle) json(name string, v any, err error) error {
 }
 
 // writeBundle writes every part; a part that fails is listed in errors.txt.
-func (s *controlServer) writeBundle(ctx context.Context, w io.Writer, red *bundleRedactor) error {
+func (s *controlServer) writeBundle(ctx context.Context, w io.Writer, red *logging.Redactor) error {
 	b := &bundle{zw: zip.NewWriter(w), red: red}
 	steps := []func(context.Context, *bundle) error{
 		s.bundleStatus, s.bundleConfig, s.bundleDevices,

@@ -251,3 +251,28 @@ func countLines(t *testing.T, path string) int {
 	}
 	return n
 }
+
+func TestRedactKeepsIdentifiersMasksCodes(t *testing.T) {
+	r, err := NewRedactor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ in, want string }{
+		// A partner_trans_id whose terminal, time and random parts join into a
+		// long digit run is an identifier, not a customer code.
+		{`"partner_trans_id":"TBLANE120261125194332R7QX"`, `"partner_trans_id":"TBLANE120261125194332R7QX"`},
+		{`"barcode":"281234567890123456"`, `"barcode":"****3456"`},
+		{`code=281234567890123456 lane=1`, `code=****3456 lane=1`},
+		// The letter of an escape is a delimiter: "\n" then a code.
+		{`scanned\n281234567890123456\n`, `scanned\n****3456\n`},
+		{`x281234567890123456`, `x281234567890123456`},
+		{`281234567890123456z`, `281234567890123456z`},
+		// 28-digit Alipay trade numbers and short amounts are left alone.
+		{`2024010122001400001234567890 1250`, `2024010122001400001234567890 1250`},
+	}
+	for _, c := range cases {
+		if got := r.Redact(c.in); got != c.want {
+			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -144,7 +144,7 @@ func buildReplacer(secrets map[string]bool) *strings.Replacer {
 }
 
 // Redact returns s with every registered secret replaced by Redacted and
-// every 16–24-digit run masked with MaskCode.
+// every free-standing 16–24-digit run masked with MaskCode.
 func (r *Redactor) Redact(s string) string {
 	r.mu.RLock()
 	rep := r.replacer
@@ -155,7 +155,13 @@ func (r *Redactor) Redact(s string) string {
 	return maskCodes(s)
 }
 
-// maskCodes masks every maximal digit run of MinCodeDigits..MaxCodeDigits.
+// maskCodes masks every maximal digit run of MinCodeDigits..MaxCodeDigits
+// that stands on its own. A run glued to a letter is part of an identifier
+// (a partner_trans_id such as TBLANE120261125194332R7Q…, whose terminal,
+// time and random parts can join into a long digit run) and is left alone,
+// so the ids support needs survive; a customer code is always delimited
+// (a quote, '=', a space), and the letter of an escape like \n counts as a
+// delimiter.
 func maskCodes(s string) string {
 	var b strings.Builder
 	last := 0
@@ -168,7 +174,7 @@ func maskCodes(s string) string {
 		for j < len(s) && isDigit(s[j]) {
 			j++
 		}
-		if n := j - i; n >= MinCodeDigits && n <= MaxCodeDigits {
+		if n := j - i; n >= MinCodeDigits && n <= MaxCodeDigits && !gluedToLetter(s, i, j) {
 			b.WriteString(s[last:i])
 			b.WriteString(MaskCode(s[i:j]))
 			last = j
@@ -181,6 +187,16 @@ func maskCodes(s string) string {
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+// gluedToLetter reports whether the run s[i:j] touches an ASCII letter on
+// either side, not counting the letter of a backslash escape before it.
+func gluedToLetter(s string, i, j int) bool {
+	before := i > 0 && isLetter(s[i-1]) && (i < 2 || s[i-2] != '\\')
+	after := j < len(s) && isLetter(s[j])
+	return before || after
+}
+
+func isLetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
