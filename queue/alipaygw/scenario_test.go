@@ -133,3 +133,31 @@ func TestCancelAndRefundThroughEngine(t *testing.T) {
 		t.Errorf("refunded sale at the gateway: %+v", tr)
 	}
 }
+
+// A code the client refuses to send (not 16–24 digits) is a definite
+// decline — nothing left the till — not an unknown outcome to poll and
+// cancel.
+func TestUnsendablePayIsDeclined(t *testing.T) {
+	_, base := startSandbox(t, "")
+	e := openEngine(t, filepath.Join(t.TempDir(), "journal.db"), base, fastEngine())
+	defer e.Close(context.Background())
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() { _ = e.Run(ctx) }()
+	op, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: "bad", Amount: 100, Currency: "HKD",
+		BuyerCode: "12345"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFinal(t, e, 10*time.Second)
+	got, err := e.Get(ctx, op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != queue.StateDeclined || got.LastCode != "INVALID_REQUEST:buyer_identity_code" || got.Attempts != 1 {
+		t.Fatalf("unsendable pay: %s, code %q, %d attempts", got.State, got.LastCode, got.Attempts)
+	}
+	if n := len(ledger(t, base)); n != 0 {
+		t.Fatalf("%d trades at the gateway", n)
+	}
+}
