@@ -3,6 +3,7 @@ package alipay
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrBadSignature reports a signature that does not verify: a tampered
@@ -129,4 +130,46 @@ type MismatchError struct {
 // Error implements error.
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("alipay: answer echoes %s=%q, request had %q", e.Field, e.Got, e.Sent)
+}
+
+// scrubbedError is an error whose text quoted the buyer code, with the code
+// masked; Unwrap gives the original, so errors.Is and errors.As still work.
+type scrubbedError struct {
+	err  error
+	code string
+}
+
+// Error implements error.
+func (e *scrubbedError) Error() string {
+	return strings.ReplaceAll(e.err.Error(), e.code, MaskCode(e.code))
+}
+
+// Unwrap returns the original error.
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrubCode masks the buyer code wherever a pay call's answer or error
+// quotes it: a broken answer that echoes the request can put it into an
+// XML parser's message ("invalid XML name: 2812…") or an error code field,
+// and from there into the log and the journal. Classification is not
+// affected: a buyer code is never a code the client acts on.
+func scrubCode(d Detail, err error, code string) (Detail, error) {
+	if code == "" {
+		return d, err
+	}
+	mask := MaskCode(code)
+	fix := func(s *string) { *s = strings.ReplaceAll(*s, code, mask) }
+	fix(&d.GatewayError)
+	fix(&d.ResultCode)
+	fix(&d.Error)
+	fix(&d.DetailErrorCode)
+	fix(&d.RetryFlag)
+	for k, v := range d.Fields { // d.Fields is the client's own copy
+		if strings.Contains(v, code) {
+			d.Fields[k] = strings.ReplaceAll(v, code, mask)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), code) {
+		err = &scrubbedError{err: err, code: code}
+	}
+	return d, err
 }

@@ -79,6 +79,7 @@ func (c *Client) Pay(ctx context.Context, r PayRequest) (PayResult, error) {
 			echoAmount(d, "trans_amount", r.Amount, r.Currency),
 		)
 	}
+	d, err = scrubCode(d, err, r.BuyerCode)
 	res := PayResult{Outcome: c.finish(k, start, d, err), ResultCode: d.ResultCode, Error: d.ErrorCode(), Detail: d}
 	if d.Verified {
 		f := d.Fields
