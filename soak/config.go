@@ -122,3 +122,18 @@ func (c Config) validate() error {
 	}
 	return nil
 }
+
+// requestTimeout is how long an ECR waits for a RESULT before it treats
+// the request as unanswered: the daemon's pay deadline, its cancel wait
+// and two gateway timeouts, plus 10 s. An attached daemon is assumed to
+// run on the production timings.
+func (c *Config) requestTimeout() time.Duration {
+	t := c.Timings
+	if c.Attach != nil {
+		t = ProductionTimings()
+	}
+	return t.PayDeadline + t.CancelWait + 2*t.GatewayTimeout + 10*time.Second
+}
+
+// exchangeBound bounds one request with all its recoveries.
+func (c *Config) exchangeBound() time.Duration { return 4 * c.requestTimeout() }

@@ -22,13 +22,6 @@ type driver struct {
 	extra   sync.WaitGroup  // mid-flight cancels
 }
 
-// Request bounds: a request waits this long for its answer, an exchange
-// (with its recoveries) this long for a final one.
-const (
-	requestTimeout = 30 * time.Second
-	exchangeBound  = 2 * time.Minute
-)
-
 // saleSpec is one sale the driver makes.
 type saleSpec struct {
 	lane, ref, currency, code, scenario string
@@ -111,7 +104,7 @@ func (w *laneWorker) oneSale(ctx context.Context, i int) {
 	d.stats.InFlight.Add(1)
 	start := time.Now()
 	x := exchange{req: s.message(d.tag), recover: statusMsg(s.lane, s.ref), poll: statusMsg(s.lane, s.ref),
-		timeout: requestTimeout, bound: exchangeBound, drop: w.drop()}
+		timeout: d.cfg.requestTimeout(), bound: d.cfg.exchangeBound(), drop: w.drop()}
 	out := x.run(ctx, w.cl, d.heard("sale", s.lane, s.ref))
 	d.stats.InFlight.Add(-1)
 	d.stats.Done.Add(1)
@@ -164,7 +157,8 @@ func statusMsg(lane, ref string) *ecrproto.Message {
 func (w *laneWorker) cancel(ctx context.Context, s saleSpec) {
 	w.d.stats.Cancels.Add(1)
 	req := &ecrproto.Message{Type: ecrproto.TypeCancel, Lane: s.lane, Ref: s.ref}
-	x := exchange{req: req, poll: statusMsg(s.lane, s.ref), timeout: requestTimeout, bound: exchangeBound, drop: w.drop()}
+	x := exchange{req: req, poll: statusMsg(s.lane, s.ref), timeout: w.d.cfg.requestTimeout(),
+		bound: w.d.cfg.exchangeBound(), drop: w.drop()}
 	w.d.settled(x.run(ctx, w.cl, w.d.heard("sale", s.lane, s.ref)), "CANCEL", s.lane, s.ref)
 }
 
@@ -182,7 +176,7 @@ func (w *laneWorker) refund(ctx context.Context, s saleSpec) {
 	req := &ecrproto.Message{Type: ecrproto.TypeRefund, Lane: s.lane, Ref: s.ref, RefundRef: rr,
 		Amount: ecrproto.Int(amount), Currency: s.currency}
 	x := exchange{req: req, recover: statusMsg(s.lane, rr), poll: statusMsg(s.lane, rr),
-		timeout: requestTimeout, bound: exchangeBound, drop: w.drop()}
+		timeout: d.cfg.requestTimeout(), bound: d.cfg.exchangeBound(), drop: w.drop()}
 	d.settled(x.run(ctx, w.cl, d.heard("refund", s.lane, rr)), "REFUND", s.lane, rr)
 }
 
@@ -200,7 +194,7 @@ func (d *driver) cancelMidFlight(ctx context.Context, s saleSpec, seed uint64, d
 		cl := &client{addr: d.addr, framed: d.cfg.FramedRate, rng: rand.New(rand.NewPCG(seed, 0)), stats: d.stats}
 		defer cl.close()
 		req := &ecrproto.Message{Type: ecrproto.TypeCancel, Lane: s.lane, Ref: s.ref}
-		x := exchange{req: req, poll: statusMsg(s.lane, s.ref), timeout: requestTimeout, bound: exchangeBound}
+		x := exchange{req: req, poll: statusMsg(s.lane, s.ref), timeout: d.cfg.requestTimeout(), bound: d.cfg.exchangeBound()}
 		out := x.run(ctx, cl, d.heard("sale", s.lane, s.ref))
 		if out.res != nil && out.res.Type == ecrproto.TypeError && out.res.Code == ecrproto.CodeNotFound {
 			return

@@ -84,7 +84,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // describes the attached one.
 func startTarget(ctx context.Context, cfg Config) (*target, error) {
 	if cfg.Attach != nil {
-		return &target{addr: cfg.Attach.ECRAddr, url: cfg.Attach.SandboxURL, data: cfg.Attach.Data}, nil
+		a := cfg.Attach
+		if err := waitReady(ctx, a.ECRAddr, 10*time.Second); err != nil {
+			return nil, err
+		}
+		return &target{addr: a.ECRAddr, url: a.SandboxURL, data: a.Data}, nil
 	}
 	data, err := os.MkdirTemp("", "tillbridge-soak-")
 	if err != nil {
@@ -95,6 +99,31 @@ func startTarget(ctx context.Context, cfg Config) (*target, error) {
 		return nil, fmt.Errorf("soak: %w (data in %s)", err, data)
 	}
 	return &target{proc: p, addr: p.ECRAddr(), url: p.SandboxURL(), data: data, temp: true}, nil
+}
+
+// NotReadyError reports an attached daemon that does not answer PING
+// "ready".
+type NotReadyError struct {
+	// Addr is the ECR address tried.
+	Addr string
+}
+
+// Error implements error.
+func (e *NotReadyError) Error() string {
+	return "soak: no ready daemon at " + e.Addr + " (is it running with --sandbox?)"
+}
+
+// waitReady waits up to bound for the daemon at addr to answer PING ready.
+func waitReady(ctx context.Context, addr string, bound time.Duration) error {
+	for end := time.Now().Add(bound); time.Now().Before(end); {
+		if ready(ctx, addr) {
+			return nil
+		}
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return &NotReadyError{Addr: addr}
 }
 
 // runTag makes the run's tag: refs and subjects carry it, so an attached
@@ -116,7 +145,7 @@ func drive(ctx context.Context, cfg *Config, tg *target) (*Report, error) {
 	defer prog.stop()
 	prog.start()
 
-	hard, cancel := context.WithTimeout(ctx, cfg.Duration+2*exchangeBound+time.Minute)
+	hard, cancel := context.WithTimeout(ctx, cfg.Duration+2*cfg.exchangeBound()+time.Minute)
 	defer cancel()
 	start := time.Now()
 	stopTimer := time.AfterFunc(cfg.Duration, func() { close(stopNew) })

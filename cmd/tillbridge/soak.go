@@ -22,7 +22,7 @@ func soakCommand() command {
 
 const soakUsage = `usage: tillbridge soak [--short] [--lanes N] [--sales M] [--duration D] [--mix SPEC]
                       [--refund-rate R] [--cancel-rate R] [--framed-rate R] [--drop-rate R]
-                      [--chaos-faults] [--chaos-kill] [--chaos-drop] [--seed N] [--json]
+                      [--chaos-faults] [--chaos-kill] [--chaos-drop] [--seed N] [--settle D] [--json]
                       [--attach ECR_ADDR --sandbox-url URL --data DIR] [--bin PATH] [--keep]
        tillbridge soak --perf [--json]
 
@@ -55,7 +55,7 @@ type soakFlags struct {
 	mix                           string
 	refund, cancel, framed, drop  float64
 	faults, kills, drops          bool
-	duration                      time.Duration
+	duration, settle              time.Duration
 	seed                          uint64
 	fs                            *flag.FlagSet
 }
@@ -80,7 +80,8 @@ func (f *soakFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.faults, "chaos-faults", false, "gateway fault windows through the sandbox fault API")
 	fs.BoolVar(&f.kills, "chaos-kill", false, "SIGKILL the daemon at random moments and restart it")
 	fs.BoolVar(&f.drops, "chaos-drop", false, "drop ECR connections mid-sale; clients recover with STATUS")
-	fs.DurationVar(&f.duration, "duration", 0, "bound of the drive phase (default 5m; --short 30s)")
+	fs.DurationVar(&f.duration, "duration", 0, "bound of the drive phase (default 5m; --short 35s)")
+	fs.DurationVar(&f.settle, "settle", 0, "bound of the wait for every operation to be final (default 90s; attached: 6m)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of every random choice")
 }
 
@@ -104,9 +105,11 @@ func (f *soakFlags) config() (soak.Config, error) {
 	if f.attach != "" || f.sandboxURL != "" {
 		cfg.Attach = &soak.Attach{ECRAddr: f.attach, SandboxURL: f.sandboxURL, Data: f.data}
 		cfg.Chaos.Kills = false
+		cfg.Settle = 6 * time.Minute // production backoff reaches 5 min
 	} else if cfg.Bin, err = f.binary(); err != nil {
 		return cfg, err
 	}
+	setIf(&cfg.Settle, f.settle)
 	return cfg, nil
 }
 
@@ -177,10 +180,15 @@ func runSoak(ctx context.Context, cio cmdIO, args []string) error {
 			return perr
 		}
 	}
-	var ce *soak.ConfigError
+	var (
+		ce *soak.ConfigError
+		nr *soak.NotReadyError
+	)
 	switch {
 	case errors.As(err, &ce):
 		return usageErr(err)
+	case errors.As(err, &nr):
+		return &exitError{code: exitNoDaemon, err: err}
 	case err != nil:
 		return err
 	case !rep.Passed():
