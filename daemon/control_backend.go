@@ -231,14 +231,6 @@ func (d *Daemon) testPage(l *lane, before PrinterHealth) ([]byte, error) {
 	return e.Feed(2).Cut(escpos.CutPartial, 0).Job()
 }
 
-// scanTapper is the hook a lane offers a scan test: while tapped, every
-// raw scan goes to fn instead of the gate and no sale can start; release
-// ends the tap. It fails when a sale is in flight or a test already taps.
-// The lane implements it in lane.go.
-type scanTapper interface {
-	tapScans(fn func(devices.Scan)) (release func(), err error)
-}
-
 // ScanTest waits up to timeout for one read on the lane's scanner and
 // reports it masked, with whether the lane would take it as an Alipay
 // code. It never starts a payment.
@@ -251,12 +243,8 @@ func (d *Daemon) ScanTest(ctx context.Context, laneID string, timeout time.Durat
 		return ScanTestResult{}, controlErrorf(CodeUnsupported,
 			"lane %s has no scanner configured: its codes come from the ECR (SCAN)", l.cfg.ID)
 	}
-	tapper, ok := any(l).(scanTapper)
-	if !ok {
-		return ScanTestResult{}, controlErrorf(CodeUnsupported, "this tillbridge build cannot run a scan test")
-	}
 	got := make(chan devices.Scan, 1)
-	release, err := tapper.tapScans(func(sc devices.Scan) {
+	release, err := l.tapScans(func(sc devices.Scan) {
 		select {
 		case got <- sc:
 		default:

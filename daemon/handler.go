@@ -68,6 +68,9 @@ func (d *Daemon) serveSale(l *lane, req *ecrproto.Message, w ecrproto.ResponseWr
 func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.tap != nil {
+		return nil, queue.Operation{}, false, ecrproto.Errorf(ecrproto.CodeLaneBusy, "lane %s is running a scan test", l.cfg.ID)
+	}
 	if cur := l.cur; cur != nil {
 		return l.attach(cur, r)
 	}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -23,11 +24,12 @@ type lane struct {
 	gate    *devices.Gate
 
 	mu          sync.Mutex
-	cur         *sale  // the sale in flight; nil when idle
-	lastRef     string // the last sale's ref (STATUS / PRINT without ref)
-	lastReceipt []byte // the last receipt job, for reprints
-	lastJobRef  string // the ref of lastReceipt
-	scannerErr  string // the scanner's last problem, for DEVICES
+	cur         *sale              // the sale in flight; nil when idle
+	lastRef     string             // the last sale's ref (STATUS / PRINT without ref)
+	lastReceipt []byte             // the last receipt job, for reprints
+	lastJobRef  string             // the ref of lastReceipt
+	scannerErr  string             // the scanner's last problem, for DEVICES
+	tap         func(devices.Scan) // a scan test's receiver; nil normally
 }
 
 func newLane(d *Daemon, lc LaneConfig) *lane {
@@ -64,8 +66,12 @@ func (l *lane) runScanner(ctx context.Context) {
 // returns the drop reason, or "" when the code was taken.
 func (l *lane) offer(sc devices.Scan) string {
 	l.mu.Lock()
-	s := l.cur
+	s, tap := l.cur, l.tap
 	l.mu.Unlock()
+	if tap != nil {
+		tap(sc)
+		return "scan_test"
+	}
 	if s == nil {
 		l.gate.Disarm()
 	}
@@ -77,6 +83,21 @@ func (l *lane) offer(sc devices.Scan) string {
 		return devices.DropNotWaiting
 	}
 	return ""
+}
+
+// tapScans hands the lane's raw scans to fn instead of the gate, for a
+// scan test (daemon/control_backend.go); no sale can start meanwhile.
+func (l *lane) tapScans(fn func(devices.Scan)) (func(), error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur != nil {
+		return nil, fmt.Errorf("sale %s is in flight", l.cur.req.ref)
+	}
+	if l.tap != nil {
+		return nil, errors.New("another scan test is running")
+	}
+	l.tap = fn
+	return func() { l.mu.Lock(); l.tap = nil; l.mu.Unlock() }, nil
 }
 
 // current returns the sale in flight, or nil.
