@@ -96,6 +96,7 @@ func TestValidateNamesFields(t *testing.T) {
 	more := []struct{ name, src, field string }{
 		{"remote listener", minimalConfig + "[[listen]]\naddress = \"0.0.0.0:7420\"\n", "listen[0].address"},
 		{"remote without key", minimalConfig + "[[listen]]\naddress = \"10.0.0.1:7420\"\nallow_remote = true\n", "listen[0].shared_key_file"},
+		{"short shared key", minimalConfig + "[[listen]]\naddress = \"10.0.0.1:7420\"\nallow_remote = true\nshared_key = \"k3y\"\n", "listen[0].shared_key"},
 		{"bad network", minimalConfig + "[[listen]]\nnetwork = \"udp\"\naddress = \"x\"\n", "listen[0].network"},
 		{"unknown printer", minimalConfig + "printer = \"nope\"\n", "lane[0].printer"},
 		{"duplicate lane", minimalConfig + "[[lane]]\nid = \"1\"\n", "lane[1].id"},
@@ -109,6 +110,27 @@ func TestValidateNamesFields(t *testing.T) {
 	}
 	for _, tt := range more {
 		t.Run(tt.name, func(t *testing.T) { assertFieldError(t, tt.src, tt.field) })
+	}
+}
+
+// TestShortSharedKeyRefused: a shared key the log filter could not scrub is
+// a config error (inline) or a start-up error (from a file), with the rule.
+func TestShortSharedKeyRefused(t *testing.T) {
+	cfg, err := DecodeConfig([]byte(minimalConfig+"[[listen]]\naddress = \"127.0.0.1:7420\"\nshared_key = \"k3y\"\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "listen[0].shared_key") ||
+		!strings.Contains(err.Error(), "at least 6") {
+		t.Fatalf("short inline key: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "shared.key")
+	if err := os.WriteFile(path, []byte("k3y\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listenConfig(ListenConfig{Network: "tcp", Address: "127.0.0.1:0", SharedKeyFile: path}); err == nil ||
+		!strings.Contains(err.Error(), "at least 6") {
+		t.Fatalf("short key file: %v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/devices/escpos"
 )
 
@@ -175,6 +176,9 @@ func (p PaymentConfig) validate(ch *checker) {
 
 func (l ListenConfig) validate(ch *checker, f string) {
 	ch.oneOf(f+".network", l.Network, "tcp", "unix", "pipe")
+	if err := checkSharedKey(l.SharedKey); err != nil {
+		ch.failf(f+".shared_key", ErrInvalid, "%v", err)
+	}
 	if l.Address == "" {
 		ch.fail(f+".address", ErrRequired)
 		return
@@ -200,6 +204,19 @@ func (l ListenConfig) validate(ch *checker, f string) {
 	} else if l.SharedKey == "" && l.SharedKeyFile == "" {
 		ch.failf(f+".shared_key_file", ErrRequired, "a remote listener needs a shared key")
 	}
+}
+
+// checkSharedKey refuses an ECR shared key too short to be kept out of the
+// logs: the log filter (logging.MinSecretLen) cannot scrub a key that short
+// without shredding ordinary words, so the daemon would not start. An empty
+// key is not checked here (whether one is required depends on the address).
+func checkSharedKey(key string) error {
+	key = strings.TrimSpace(key)
+	if key != "" && len(key) < logging.MinSecretLen {
+		return fmt.Errorf("the shared key has %d characters; it needs at least %d (a longer random key is better)",
+			len(key), logging.MinSecretLen)
+	}
+	return nil
 }
 
 // isLoopback reports whether host names only the local machine.

@@ -63,6 +63,9 @@ func listenConfig(lc ListenConfig) (ecrproto.ListenConfig, error) {
 		if err != nil {
 			return out, err
 		}
+		if err := checkSharedKey(k); err != nil {
+			return out, fmt.Errorf("shared_key_file %s: %w", lc.SharedKeyFile, err)
+		}
 		out.SharedKey = k
 	}
 	if lc.Mode != "" {

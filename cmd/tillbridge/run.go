@@ -155,7 +155,7 @@ func runProductionMode(ctx context.Context, cio cmdIO, f runFlags) error {
 	if cfg.Daemon.DataDir == "" {
 		cfg.Daemon.DataDir = installer.DefaultPaths().Data
 	}
-	if err := checkSecrets(cfg); err != nil {
+	if err := checkSecrets(f.config, cfg); err != nil {
 		return err
 	}
 	return installer.RunService(ctx, installer.ServiceName, func(ctx context.Context) error {
@@ -163,11 +163,17 @@ func runProductionMode(ctx context.Context, cio cmdIO, f runFlags) error {
 	})
 }
 
-// checkSecrets refuses key files others can read.
-func checkSecrets(cfg *daemon.Config) error {
+// checkSecrets refuses key files others can read, and the configuration
+// file itself when it holds an inline key (md5_key or a shared_key).
+func checkSecrets(file string, cfg *daemon.Config) error {
 	files := []string{cfg.Gateway.MD5KeyFile, cfg.Gateway.PrivateKeyFile}
+	inline := cfg.Gateway.MD5Key != ""
 	for _, l := range cfg.Listen {
 		files = append(files, l.SharedKeyFile)
+		inline = inline || l.SharedKey != ""
+	}
+	if inline {
+		files = append(files, file)
 	}
 	for _, p := range files {
 		if p == "" {
@@ -180,53 +186,83 @@ func checkSecrets(cfg *daemon.Config) error {
 	return nil
 }
 
-// runDaemon sets up logging and runs the daemon until ctx ends.
+// runDaemon sets up logging and runs the daemon until ctx ends. Started by
+// the service manager, it logs to the default log file when the config
+// names none, and copies lifecycle events and errors to the system log.
 func runDaemon(ctx context.Context, cio cmdIO, cfg *daemon.Config, level string, onReady func([]net.Addr)) error {
 	if level != "" {
 		cfg.Daemon.LogLevel = level
 	}
-	logs, err := openLogs(cio.stderr, cfg)
+	logs, err := openLogs(cio.stderr, cfg, logTarget{service: !installer.Interactive(), openSystem: logging.OpenSystemLog})
 	if err != nil {
 		return err
 	}
 	defer logs.Close()
-	d, err := daemon.New(cfg, daemon.Options{Logger: logs.Logger(), Version: versionString(), OnReady: onReady})
+	log := logs.Logger()
+	logging.Lifecycle(log.Info()).Str("version", versionString()).Str("log_file", cfg.Daemon.LogFile).
+		Msg("tillbridge starting")
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, Version: versionString(), OnReady: onReady})
 	if err != nil {
+		logging.Lifecycle(log.Error()).Err(err).Msg("tillbridge cannot start")
 		return err
 	}
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		logging.Lifecycle(log.Error()).Err(err).Msg("tillbridge stopped with an error")
 		return err
 	}
 	return nil
 }
 
-// openLogs opens the configured logs, with the gateway keys as secrets.
-func openLogs(console io.Writer, cfg *daemon.Config) (*logging.Logs, error) {
+// logTarget says how the daemon was started, for openLogs.
+type logTarget struct {
+	// service: started by the service manager (no console anyone reads).
+	service bool
+	// openSystem opens the system log (logging.OpenSystemLog); nil: none.
+	openSystem func(name string) (logging.SystemLog, error)
+}
+
+// openLogs opens the configured logs with every configured secret (MD5
+// key, PEM private key, ECR shared keys) registered with the log filter.
+// As a service it defaults the log file and adds the system log; a system
+// log that cannot be opened is reported on the console and skipped.
+func openLogs(console io.Writer, cfg *daemon.Config, t logTarget) (*logging.Logs, error) {
+	if t.service && cfg.Daemon.LogFile == "" {
+		cfg.Daemon.LogFile = installer.DefaultPaths().LogFile() // the daemon's bundle reads it from cfg
+	}
 	dc := cfg.Daemon
-	var secrets []string
-	if cfg.Gateway.MD5Key != "" {
-		secrets = append(secrets, cfg.Gateway.MD5Key)
-	}
-	if cfg.Gateway.MD5KeyFile != "" {
-		if b, err := os.ReadFile(cfg.Gateway.MD5KeyFile); err == nil {
-			secrets = append(secrets, string(trimSpace(b)))
-		}
-	}
 	if dc.LogFile != "" {
 		if err := os.MkdirAll(filepath.Dir(dc.LogFile), 0o750); err != nil {
 			return nil, fmt.Errorf("log folder: %w", err)
 		}
 	}
-	return logging.New(logging.Config{Level: dc.LogLevel, File: dc.LogFile, MaxSizeMB: dc.LogMaxSizeMB,
+	var sys logging.SystemLog
+	if t.service && t.openSystem != nil {
+		var err error
+		if sys, err = t.openSystem(installer.ServiceName); err != nil {
+			fmt.Fprintf(console, "tillbridge: system log not available: %v\n", err)
+			sys = nil
+		}
+	}
+	logs, err := logging.New(logging.Config{Level: dc.LogLevel, File: dc.LogFile, MaxSizeMB: dc.LogMaxSizeMB,
 		MaxFiles: dc.LogMaxFiles, MaxAgeDays: dc.LogMaxAgeDays, Console: console,
-		ConsoleFormat: dc.LogFormat, Secrets: secrets})
+		ConsoleFormat: dc.LogFormat, System: sys, Secrets: logSecrets(cfg)})
+	if err != nil && sys != nil {
+		_ = sys.Close()
+	}
+	return logs, err
 }
 
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
+// logSecrets lists the configured secrets the log filter can scrub: those
+// of at least logging.MinSecretLen characters (config validation refuses a
+// shorter shared key; a shorter one would make logging.New fail).
+func logSecrets(cfg *daemon.Config) []string {
+	var out []string
+	for _, s := range daemon.ConfigSecrets(cfg) {
+		if len(s) >= logging.MinSecretLen {
+			out = append(out, s)
+		}
 	}
-	return b
+	return out
 }
 
 // printSandboxHelp tells the person who ran `make run` what to do next.
