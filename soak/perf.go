@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"slices"
-	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 )
 
@@ -90,6 +89,9 @@ type PerfReport struct {
 	StartRuns int        `json:"start_runs"`
 	Listening Spread     `json:"listening"` // spawn → the ECR port accepts
 	Ready     Spread     `json:"ready"`     // spawn → PING answers ready
+	// Exec is the baseline: spawn → exit of `tillbridge version`, the cost
+	// of starting the binary and the Go runtime at all.
+	Exec Spread `json:"exec"`
 }
 
 // Perf measures start-up, memory and throughput.
@@ -99,10 +101,11 @@ func Perf(ctx context.Context, cfg PerfConfig) (*PerfReport, error) {
 	}
 	rep := &PerfReport{BusyLanes: cfg.BusyLanes, StartRuns: cfg.StartRuns}
 	var err error
-	if rep.Listening, rep.Ready, err = startupTimes(ctx, cfg); err != nil {
+	if rep.Listening, rep.Ready, rep.Exec, err = startupTimes(ctx, cfg); err != nil {
 		return rep, err
 	}
-	cfg.logf("start-up: listening median %s, ready median %s (%d runs)", rep.Listening.Median, rep.Ready.Median, cfg.StartRuns)
+	cfg.logf("start-up: listening median %s, ready median %s, 'version' exec median %s (%d runs)",
+		rep.Listening.Median, rep.Ready.Median, rep.Exec.Median, cfg.StartRuns)
 	for _, st := range cfg.Steps {
 		if err := perfDaemon(ctx, cfg, st, rep, st.Lanes == cfg.BusyLanes); err != nil {
 			return rep, err
@@ -118,25 +121,44 @@ func (cfg PerfConfig) logf(format string, args ...any) {
 }
 
 // startupTimes starts a daemon StartRuns times on a fresh data directory
-// and times it.
-func startupTimes(ctx context.Context, cfg PerfConfig) (Spread, Spread, error) {
-	var listening, ready []time.Duration
+// and times it, alternating with the baseline: `tillbridge version`.
+func startupTimes(ctx context.Context, cfg PerfConfig) (listening, ready, exec Spread, err error) {
+	var ls, rs, es []time.Duration
 	for range cfg.StartRuns {
-		data, err := os.MkdirTemp("", "tillbridge-perf-")
+		e, err := execTime(ctx, cfg.Bin)
 		if err != nil {
-			return Spread{}, Spread{}, fmt.Errorf("perf: %w", err)
+			return listening, ready, exec, err
 		}
-		p, st, err := StartProc(ctx, ProcConfig{Bin: cfg.Bin, Data: data, Lanes: cfg.BusyLanes, Timings: cfg.Timings})
-		if err == nil {
-			err = p.Stop(5 * time.Second)
-		}
-		_ = os.RemoveAll(data)
+		st, err := startOnce(ctx, cfg)
 		if err != nil {
-			return Spread{}, Spread{}, err
+			return listening, ready, exec, err
 		}
-		listening, ready = append(listening, st.Listening), append(ready, st.Ready)
+		ls, rs, es = append(ls, st.Listening), append(rs, st.Ready), append(es, e)
 	}
-	return spread(listening), spread(ready), nil
+	return spread(ls), spread(rs), spread(es), nil
+}
+
+// startOnce starts and stops a daemon on a fresh data directory.
+func startOnce(ctx context.Context, cfg PerfConfig) (Startup, error) {
+	data, err := os.MkdirTemp("", "tillbridge-perf-")
+	if err != nil {
+		return Startup{}, fmt.Errorf("perf: %w", err)
+	}
+	defer os.RemoveAll(data)
+	p, st, err := StartProc(ctx, ProcConfig{Bin: cfg.Bin, Data: data, Lanes: cfg.BusyLanes, Timings: cfg.Timings})
+	if err != nil {
+		return st, err
+	}
+	return st, p.Stop(5 * time.Second)
+}
+
+// execTime times spawn → exit of `bin version`.
+func execTime(ctx context.Context, bin string) (time.Duration, error) {
+	t0 := time.Now()
+	if err := exec.CommandContext(ctx, bin, "version").Run(); err != nil {
+		return 0, fmt.Errorf("perf: %s version: %w", bin, err)
+	}
+	return time.Since(t0), nil
 }
 
 func spread(ds []time.Duration) Spread {
@@ -179,37 +201,13 @@ func perfDaemon(ctx context.Context, cfg PerfConfig, s PerfStepSpec, rep *PerfRe
 }
 
 // perfStep drives one step (instant-pay codes, no chaos, no refunds)
-// while sampling the daemon's memory, then checks the money as a soak
-// does.
+// between two halves of the bare-gateway baseline, sampling the daemon's
+// memory while it drives, then checks the money as a soak does.
 func perfStep(ctx context.Context, cfg PerfConfig, tg *target, s PerfStepSpec) (PerfStep, error) {
 	mix, _ := ParseMix(PerfMix)
 	sc := Config{Bin: cfg.Bin, Timings: cfg.Timings, Lanes: s.Lanes, Sales: s.SalesPerLane, Mix: mix,
 		Currencies: []string{"HKD"}, FramedRate: cfg.FramedRate, Duration: 10 * time.Minute,
 		Settle: 30 * time.Second, Seed: cfg.Seed}
-	var (
-		mu     sync.Mutex
-		rssMax int64
-	)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if rss, _, err := tg.proc.Memory(); err == nil {
-					mu.Lock()
-					rssMax = max(rssMax, rss)
-					mu.Unlock()
-				}
-			}
-		}
-	}()
 	gw, err := newBare(tg)
 	if err != nil {
 		return PerfStep{}, err
@@ -219,9 +217,9 @@ func perfStep(ctx context.Context, cfg PerfConfig, tg *target, s PerfStepSpec) (
 	if err != nil {
 		return PerfStep{}, err
 	}
+	mem := sampleMemory(tg.proc, 50*time.Millisecond)
 	r, err := drive(ctx, &sc, tg)
-	close(done)
-	wg.Wait()
+	rssMax := mem.stop()
 	if err != nil {
 		return PerfStep{}, err
 	}
@@ -229,9 +227,17 @@ func perfStep(ctx context.Context, cfg PerfConfig, tg *target, s PerfStepSpec) (
 	if err != nil {
 		return PerfStep{}, err
 	}
-	st := PerfStep{Lanes: s.Lanes, Sales: r.SalesDone, Elapsed: r.Drive, SalesPerS: r.SalesPerS, RSSMax: rssMax,
-		Bare: b1 + b2, BareCalls: 2 * half * s.Lanes,
-		Checks: fmt.Sprintf("%d passed, %d failed", r.Verdict.Passed(), r.Verdict.Failed()), Report: r}
+	st := stepOf(r, s.Lanes)
+	st.RSSMax, st.Bare, st.BareCalls = rssMax, b1+b2, 2*half*s.Lanes
+	st.BarePerS = float64(st.BareCalls) / st.Bare.Seconds()
+	_, st.HWM, _ = tg.proc.Memory()
+	return st, nil
+}
+
+// stepOf summarises a step's soak report.
+func stepOf(r *Report, lanes int) PerfStep {
+	st := PerfStep{Lanes: lanes, Sales: r.SalesDone, Elapsed: r.Drive, SalesPerS: r.SalesPerS, Report: r,
+		Checks: fmt.Sprintf("%d passed, %d failed", r.Verdict.Passed(), r.Verdict.Failed())}
 	st.ErrorKinds = map[string]int64{"no answer": r.NoAnswer, "E_UNAVAILABLE": r.Unavail, "E_LANE_BUSY": r.LaneBusy,
 		"not APPROVED": r.NotPaid}
 	for _, c := range r.Verdict.Checks {
@@ -251,50 +257,43 @@ func perfStep(ctx context.Context, cfg PerfConfig, tg *target, s PerfStepSpec) (
 			st.Latency = l
 		}
 	}
-	st.BarePerS = float64(st.BareCalls) / st.Bare.Seconds()
-	_, st.HWM, _ = tg.proc.Memory()
-	return st, nil
+	return st
+}
+
+// sampler polls a daemon's VmRSS and keeps the largest value.
+type sampler struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+	max  int64
+}
+
+func sampleMemory(p *Proc, every time.Duration) *sampler {
+	s := &sampler{done: make(chan struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-t.C:
+				if rss, _, err := p.Memory(); err == nil {
+					s.max = max(s.max, rss)
+				}
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends the sampling and returns the largest VmRSS seen.
+func (s *sampler) stop() int64 {
+	close(s.done)
+	s.wg.Wait()
+	return s.max
 }
 
 // mib renders bytes as MiB with one decimal.
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
-
-// Failed reports whether any step had errors or violations.
-func (r *PerfReport) Failed() bool {
-	for _, s := range r.Steps {
-		if s.Errors > 0 || len(s.Verdict) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// WritePerfText prints the perf figures as a table.
-func WritePerfText(w io.Writer, r *PerfReport) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "start-up (%d runs): listening median %s (min %s, max %s); ready median %s (min %s, max %s)\n",
-		r.StartRuns, ms(r.Listening.Median), ms(r.Listening.Min), ms(r.Listening.Max), ms(r.Ready.Median), ms(r.Ready.Min), ms(r.Ready.Max))
-	fmt.Fprintf(&b, "resident memory idle (%d lanes configured): VmRSS %s, VmHWM %s\n\n", r.BusyLanes, mib(r.IdleRSS), mib(r.IdleHWM))
-	tw := tabwriter.NewWriter(&b, 2, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "lanes\tsales\telapsed\tsales/s\tbare pays/s\tratio\tp50\tp99\terrors\tVmRSS max\tVmHWM\tchecks\t")
-	for _, s := range r.Steps {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f\t%.1f\t%.2f\t%s\t%s\t%d\t%s\t%s\t%s\t\n", s.Lanes, s.Sales, ms(s.Elapsed), s.SalesPerS,
-			s.BarePerS, s.SalesPerS/s.BarePerS, ms(s.Latency.P50), ms(s.Latency.P99), s.Errors, mib(s.RSSMax), mib(s.HWM), s.Checks)
-	}
-	tw.Flush()
-	for _, s := range r.Steps {
-		for _, k := range sortedKeys(s.ErrorKinds) {
-			fmt.Fprintf(&b, "errors (%d lanes): %d %s\n", s.Lanes, s.ErrorKinds[k], k)
-		}
-	}
-	for _, s := range r.Steps {
-		for _, v := range s.Verdict {
-			fmt.Fprintf(&b, "VIOLATION (%d lanes): %s\n", s.Lanes, v)
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// ms renders a duration in milliseconds with one decimal.
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
