@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,6 +111,32 @@ func TestValidateNamesFields(t *testing.T) {
 	}
 	for _, tt := range more {
 		t.Run(tt.name, func(t *testing.T) { assertFieldError(t, tt.src, tt.field) })
+	}
+}
+
+// TestLaneIDRuleIsTheProtocols: a lane id the ECR protocol would refuse in
+// every request ("Lane 1": E_FIELD lane) is a config error naming the lane
+// and the rule; one the protocol takes ("a=b") is accepted.
+func TestLaneIDRuleIsTheProtocols(t *testing.T) {
+	for _, tt := range []struct {
+		id string
+		ok bool
+	}{{"Lane 1", false}, {"kasse\u00e9", false}, {strings.Repeat("x", 33), false}, {"a=b", true}, {"Lane-1", true}} {
+		cfg, err := DecodeConfig([]byte(strings.Replace(minimalConfig, `id = "1"`, fmt.Sprintf("id = %q", tt.id), 1)), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cfg.Validate()
+		if tt.ok {
+			if err != nil {
+				t.Errorf("lane %q: %v", tt.id, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "lane[0].id") || !strings.Contains(err.Error(), fmt.Sprintf("%q", tt.id)) ||
+			!strings.Contains(err.Error(), "printable ASCII without spaces") {
+			t.Errorf("lane %q: %v", tt.id, err)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/devices/escpos"
+	"github.com/tillbridge/tillbridge/ecrproto"
 )
 
 // Sentinel causes of a [FieldError], for errors.Is.
@@ -239,8 +240,8 @@ func (c *Config) validateLanes(ch *checker) {
 		switch {
 		case l.ID == "":
 			ch.fail(f+".id", ErrRequired)
-		case strings.ContainsAny(l.ID, "=\x00\x02\x03\x1c") || len(l.ID) > 32:
-			ch.failf(f+".id", ErrInvalid, "%q: at most 32 characters, no control characters or '='", l.ID)
+		case !ecrproto.ValidLane(l.ID):
+			ch.failf(f+".id", ErrInvalid, "lane %q: a lane id is what the ECR sends in \"lane\": %s", l.ID, ecrproto.LaneRule)
 		case seen[l.ID]:
 			ch.failf(f+".id", ErrConflict, "lane %q is defined twice", l.ID)
 		}

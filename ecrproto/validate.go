@@ -85,6 +85,14 @@ func validateRefund(m *Message) *Error {
 		amount("amount", m.Amount), currency(m.Currency))
 }
 
+// LaneRule describes the lane ids Validate accepts (ValidLane), for the
+// messages of other checks (the daemon's configuration).
+const LaneRule = "1 to 32 characters of printable ASCII without spaces"
+
+// ValidLane reports whether lane is a lane id Validate accepts in a
+// request's "lane" field: see LaneRule.
+func ValidLane(lane string) bool { return lane != "" && token("lane", lane, maxLaneLen, true) == nil }
+
 func id(m *Message) *Error   { return token("id", m.ID, maxIDLen, true) }
 func lane(m *Message) *Error { return token("lane", m.Lane, maxLaneLen, true) }
 

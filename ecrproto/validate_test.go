@@ -86,3 +86,17 @@ func TestMessage_LogValueRedacts(t *testing.T) {
 		t.Fatalf("log value leaks or loses too much: %s", s)
 	}
 }
+
+func TestValidLaneMatchesValidate(t *testing.T) {
+	for _, lane := range []string{"1", "lane-2", "Kasse_3", "a=b", strings.Repeat("x", 32),
+		"", "Lane 1", "l\tx", "caf\u00e9", "x\x7f", strings.Repeat("x", 33)} {
+		m := &ecrproto.Message{Type: ecrproto.TypeStatus, ID: "q1", Lane: lane}
+		valid := m.Validate() == nil
+		if got := ecrproto.ValidLane(lane); got != valid {
+			t.Errorf("ValidLane(%q) = %v, Validate accepts it: %v", lane, got, valid)
+		}
+	}
+	if !ecrproto.ValidLane("1") || ecrproto.ValidLane("Lane 1") {
+		t.Fatal("ValidLane: the basic cases")
+	}
+}
