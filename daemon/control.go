@@ -28,6 +28,7 @@ import (
 //	POST queue/{id}/resolve     ResolveRequest → OpView
 //	GET  journal/export?from=&to=&format=csv|json   the journal's export, streamed
 //	GET  support-bundle         a zip, streamed
+//	GET  receipt?lane=L&ref=R   SaleReceipt: a journaled sale's receipt
 //
 // Errors are JSON ControlError bodies with a stable code.
 
@@ -126,6 +127,9 @@ type ControlBackend interface {
 	ScanTest(ctx context.Context, lane string, timeout time.Duration) (ScanTestResult, error)
 	// GatewayCheck queries a trade that does not exist.
 	GatewayCheck(ctx context.Context) (GatewayCheckResult, error)
+	// SaleReceipt is the receipt of a journaled sale (lane "" for the
+	// only lane), as the daemon prints it.
+	SaleReceipt(ctx context.Context, lane, ref string) (SaleReceipt, error)
 	// RedactedConfig is the running configuration without secrets.
 	RedactedConfig() *Config
 	// Secrets lists every configured secret (keys, shared keys), for the

@@ -82,6 +82,7 @@ func (s *controlServer) routes() http.Handler {
 	mux.HandleFunc("POST /v1/queue/{id}/resolve", s.handleQueueResolve)
 	mux.HandleFunc("GET /v1/journal/export", s.handleExport)
 	mux.HandleFunc("GET /v1/support-bundle", s.handleBundle)
+	mux.HandleFunc("GET /v1/receipt", s.handleReceipt)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, controlErrorf(CodeNotFound, "no endpoint %s %s", r.Method, r.URL.Path))
 	})

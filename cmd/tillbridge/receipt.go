@@ -7,30 +7,50 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
+	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/devices/escpos"
 	"github.com/tillbridge/tillbridge/devices/preview"
 	"github.com/tillbridge/tillbridge/devices/receipt"
 )
 
-// saleReceiptFunc returns the receipt of a journaled sale by its ECR ref.
-// The daemon provides it; see receiptCommandWith.
-type saleReceiptFunc func(ctx context.Context, ref string) (receipt.Receipt, error)
+// saleReceiptFunc returns the receipt of a journaled sale by its lane ("":
+// the only lane) and ECR ref. By default it asks the running daemon through
+// the control API; tests may pass their own (receiptCommandWith).
+type saleReceiptFunc func(ctx context.Context, lane, ref string) (daemon.SaleReceipt, error)
 
-// receiptCommand is `tillbridge receipt`, without journal access: --sale
-// reports that it is not available. The daemon wiring replaces this with
-// receiptCommandWith(its journal lookup).
+// receiptCommand is `tillbridge receipt`; --sale asks the running daemon.
 func receiptCommand() command { return receiptCommandWith(nil) }
 
-// receiptCommandWith is `tillbridge receipt` with a journal lookup for
-// --sale (nil: not available).
+const receiptUsage = `usage: tillbridge receipt preview (--in job.bin | --sample [--kind K] | --sale REF [--lane L])
+           [--profile NAME] [--width 80|58] (--out receipt.png | --text)...
+           [--config FILE | --data DIR | --socket ADDR]
+
+Renders ESC/POS bytes as a picture (PNG) or as text: a printer's output file
+(--in), a sample ticket receipt (--sample), or the receipt of a sale in the
+running daemon's journal (--sale), laid out by the same code that prints it,
+for the lane's printer profile unless --profile or --width is given. --lane
+may be left out when there is only one lane.
+
+Exit codes: 0 written; 1 no such sale, or it has no receipt (not final,
+voided, manual); 2 bad flags; 3 (--sale) the daemon is not running; 4 the
+daemon is still starting.
+
+Examples:
+  tillbridge receipt preview --sample --width 58 --out sample.png
+  tillbridge receipt preview --sale T-0042 --lane 1 --out r.png --text
+`
+
+// receiptCommandWith is `tillbridge receipt` with lookup answering --sale
+// (nil: the running daemon's control API).
 func receiptCommandWith(lookup saleReceiptFunc) command {
 	return command{
 		name:    "receipt",
-		summary: "preview receipts: render ESC/POS bytes as a picture or text",
+		summary: "preview receipts (a printer file, a sample, or a journaled sale) as a picture or text",
 		run: func(ctx context.Context, cio cmdIO, args []string) error {
 			if len(args) == 0 || args[0] != "preview" {
-				fmt.Fprintln(cio.stderr, "usage: tillbridge receipt preview [--in job.bin | --sample | --sale REF] [--width 80|58] [--profile NAME] [--out receipt.png] [--text]")
+				fmt.Fprint(cio.stderr, receiptUsage)
 				return usageErr(errors.New("missing or unknown subcommand (want: preview)"))
 			}
 			return receiptPreview(ctx, cio, args[1:], lookup)
@@ -40,25 +60,33 @@ func receiptCommandWith(lookup saleReceiptFunc) command {
 
 // previewFlags are the flags of `tillbridge receipt preview`.
 type previewFlags struct {
-	in, sale, kind, profile, out string
-	sample, text                 bool
-	width                        int
+	in, sale, lane, kind, profile, out string
+	sample, text                       bool
+	width                              int
+	ctl                                ctlFlags
 }
 
 func parsePreviewFlags(cio cmdIO, args []string) (previewFlags, error) {
 	var f previewFlags
 	fs := flag.NewFlagSet("receipt preview", flag.ContinueOnError)
 	fs.SetOutput(cio.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(cio.stderr, receiptUsage)
+		fmt.Fprintln(cio.stderr, "\n"+ctlFlagsHelp+"\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&f.in, "in", "", "ESC/POS job file to preview (e.g. a file-backed printer's output)")
 	fs.BoolVar(&f.sample, "sample", false, "preview a sample ticket receipt")
 	fs.StringVar(&f.kind, "kind", "sale", "with --sample: sale, declined, cancelled or refunded")
-	fs.StringVar(&f.sale, "sale", "", "preview the receipt of the journaled sale with this ECR ref")
-	fs.StringVar(&f.profile, "profile", "generic-80", "printer profile (see docs/devices.md)")
+	fs.StringVar(&f.sale, "sale", "", "preview the receipt of the journaled sale with this ECR `ref` (asks the running daemon)")
+	fs.StringVar(&f.lane, "lane", "", "with --sale: the sale's `lane` (default: the only lane)")
+	fs.StringVar(&f.profile, "profile", "generic-80", "printer profile (see docs/devices.md; --sale: default the lane's)")
 	fs.IntVar(&f.width, "width", 0, "paper width in mm, 58 or 80 (default: the profile's)")
 	fs.StringVar(&f.out, "out", "", "write the picture to this PNG file")
 	fs.BoolVar(&f.text, "text", false, "print the decoded text to standard output")
-	if err := fs.Parse(args); err != nil {
-		return f, usageErr(err)
+	f.ctl.registerTarget(fs)
+	if err := parseCtl(fs, args, false); err != nil {
+		return f, err
 	}
 	sources := 0
 	for _, set := range []bool{f.in != "", f.sample, f.sale != ""} {
@@ -68,6 +96,9 @@ func parsePreviewFlags(cio cmdIO, args []string) (previewFlags, error) {
 	}
 	if sources != 1 {
 		return f, usageErr(errors.New("give exactly one of --in, --sample or --sale"))
+	}
+	if f.lane != "" && f.sale == "" {
+		return f, usageErr(errors.New("--lane goes with --sale"))
 	}
 	if f.out == "" && !f.text {
 		return f, usageErr(errors.New("give --out FILE.png, --text, or both"))
@@ -80,36 +111,61 @@ func receiptPreview(ctx context.Context, cio cmdIO, args []string, lookup saleRe
 	if err != nil {
 		return err
 	}
-	prof, err := escpos.LookupProfile(f.profile)
+	prof, err := previewProfile(f.profile, f.width)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
-	if f.width != 0 {
-		if prof, err = prof.WithPaperWidth(f.width); err != nil {
-			return usageErr(err)
-		}
+	var job []byte
+	if f.sale != "" {
+		job, prof, err = saleJob(ctx, f, prof, lookup)
+	} else {
+		job, err = previewJob(f, prof)
 	}
-	job, err := previewJob(ctx, f, prof, lookup)
 	if err != nil {
 		return err
 	}
 	return writePreview(cio, job, prof, f.out, f.text)
 }
 
-// previewJob returns the ESC/POS bytes to preview.
-func previewJob(ctx context.Context, f previewFlags, prof escpos.Profile, lookup saleReceiptFunc) ([]byte, error) {
-	switch {
-	case f.in != "":
+// previewProfile looks up the profile name with the paper width (0: the
+// profile's).
+func previewProfile(name string, width int) (escpos.Profile, error) {
+	prof, err := escpos.LookupProfile(name)
+	if err != nil {
+		return prof, usageErr(err)
+	}
+	if width != 0 {
+		if prof, err = prof.WithPaperWidth(width); err != nil {
+			return prof, usageErr(err)
+		}
+	}
+	return prof, nil
+}
+
+// saleJob renders the journaled sale's receipt: for the lane's printer
+// profile, unless --profile or --width chose one (prof).
+func saleJob(ctx context.Context, f previewFlags, prof escpos.Profile, lookup saleReceiptFunc) ([]byte, escpos.Profile, error) {
+	if lookup == nil {
+		cl, _ := f.ctl.client()
+		defer cl.Close()
+		lookup = cl.SaleReceipt
+	}
+	cctx, cancel := ctlContext(ctx, 30*time.Second)
+	defer cancel()
+	sr, err := lookup(cctx, f.lane, f.sale)
+	if err != nil {
+		return nil, prof, ctlErr(err)
+	}
+	if !f.ctl.isSet("profile") && !f.ctl.isSet("width") && sr.Profile.Validate() == nil {
+		prof = sr.Profile
+	}
+	return receipt.Render(prof, sr.Receipt), prof, nil
+}
+
+// previewJob returns the ESC/POS bytes of --in or --sample.
+func previewJob(f previewFlags, prof escpos.Profile) ([]byte, error) {
+	if f.in != "" {
 		return os.ReadFile(f.in)
-	case f.sale != "":
-		if lookup == nil {
-			return nil, errors.New("--sale needs the daemon's journal, which this build does not wire in yet; use --in with the printer's output file")
-		}
-		r, err := lookup(ctx, f.sale)
-		if err != nil {
-			return nil, fmt.Errorf("sale %q: %w", f.sale, err)
-		}
-		return receipt.Render(prof, r), nil
 	}
 	r := receipt.Sample()
 	switch receipt.Kind(f.kind) {

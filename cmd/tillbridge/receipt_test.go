@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/devices/escpos"
 	"github.com/tillbridge/tillbridge/devices/receipt"
+	"github.com/tillbridge/tillbridge/ecrproto"
 )
 
 func TestReceiptPreviewSample(t *testing.T) {
@@ -84,21 +86,70 @@ func TestReceiptPreviewUsage(t *testing.T) {
 }
 
 func TestReceiptPreviewSaleHook(t *testing.T) {
-	code, _, stderr := run(t, "receipt", "preview", "--sale", "T-1", "--text")
-	if code != exitFailure || !strings.Contains(stderr, "journal") {
-		t.Fatalf("unwired --sale: code %d, stderr %q", code, stderr)
-	}
-	lookup := func(ctx context.Context, ref string) (receipt.Receipt, error) {
+	lookup := func(ctx context.Context, lane, ref string) (daemon.SaleReceipt, error) {
 		if ref != "T-7" {
-			return receipt.Receipt{}, errors.New("no such sale")
+			return daemon.SaleReceipt{}, errors.New("no such sale")
 		}
 		r := receipt.Sample()
 		r.Ref = ref
-		return r, nil
+		return daemon.SaleReceipt{Lane: lane, Ref: ref, Receipt: r}, nil
 	}
 	var out, errb bytes.Buffer
 	err := receiptCommandWith(lookup).run(context.Background(), cmdIO{strings.NewReader(""), &out, &errb}, []string{"preview", "--sale", "T-7", "--text"})
 	if err != nil || !strings.Contains(out.String(), "T-7") {
 		t.Fatalf("wired --sale: %v\n%s", err, out.String())
+	}
+}
+
+// TestReceiptPreviewOfJournaledSale previews a sale the running daemon
+// made, through the control API: the picture decodes, and the text holds
+// the amount, Alipay's transaction id and the ref.
+func TestReceiptPreviewOfJournaledSale(t *testing.T) {
+	tl := startTill(t, tillSetup{})
+	res := tl.sale("1", "RP-1", "281234567890123400")
+	if res.Status != ecrproto.StatusApproved || res.AlipayTransID == "" {
+		t.Fatalf("sale: %+v", res)
+	}
+	png1 := filepath.Join(t.TempDir(), "r.png")
+	code, out, errOut := tl.cli("receipt", "preview", "--sale", "RP-1", "--lane", "1", "--out", png1, "--text")
+	if code != exitOK {
+		t.Fatalf("receipt preview --sale: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"HKD 12.50", res.AlipayTransID, "RP-1", "[QR M: RP-1]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("preview lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "281234567890123400") {
+		t.Errorf("preview shows the full customer code:\n%s", out)
+	}
+	f, err := os.Open(png1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil || img.Bounds().Dx() < 576 || img.Bounds().Dy() < 200 {
+		t.Fatalf("picture: %v %v", err, img.Bounds())
+	}
+	for _, c := range []struct {
+		args []string
+		exit int
+		want string
+	}{
+		{[]string{"--sale", "NOPE", "--lane", "1", "--text"}, exitFailure, "no sale"},
+		{[]string{"--sale", "RP-1", "--text"}, exitUsage, "which lane"},
+		{[]string{"--sale", "RP-1", "--lane", "9", "--text"}, exitFailure, "no lane"},
+		{[]string{"--sample", "--lane", "1", "--text"}, exitUsage, "--lane goes with --sale"},
+	} {
+		code, out, errOut := tl.cli(append([]string{"receipt", "preview"}, c.args...)...)
+		if code != c.exit || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, want %d with %q\n%s%s", c.args, code, c.exit, c.want, out, errOut)
+		}
+	}
+	tl.stop()
+	if code, _, errOut := tl.cli("receipt", "preview", "--sale", "RP-1", "--lane", "1", "--text"); code != exitNoDaemon ||
+		!strings.Contains(errOut, "not running") {
+		t.Fatalf("daemon stopped: exit %d %s", code, errOut)
 	}
 }

@@ -35,12 +35,18 @@ type ctlFlags struct {
 
 // register adds --config, --data, --socket and --json to fs.
 func (f *ctlFlags) register(fs *flag.FlagSet) {
+	f.registerTarget(fs)
+	fs.BoolVar(&f.json, "json", false, "print JSON for machines")
+}
+
+// registerTarget adds --config, --data and --socket (where the daemon is)
+// to fs.
+func (f *ctlFlags) registerTarget(fs *flag.FlagSet) {
 	paths := installer.DefaultPaths()
 	f.fs = fs
 	fs.StringVar(&f.config, "config", paths.Config, "configuration `file` the daemon runs with")
 	fs.StringVar(&f.data, "data", "", "data `dir` the daemon runs with (default: the config's data_dir, else "+paths.Data+")")
 	fs.StringVar(&f.socket, "socket", "", "control socket or pipe `address` (default: found from --config / --data)")
-	fs.BoolVar(&f.json, "json", false, "print JSON for machines")
 }
 
 const ctlFlagsHelp = `The daemon is found as 'tillbridge run' places it: --socket, else [control]
