@@ -175,27 +175,44 @@ func runSoak(ctx context.Context, cio cmdIO, args []string) error {
 	}
 	cfg.Progress, cfg.TTY = cio.stderr, isTerminal(cio.stderr)
 	rep, err := soak.Run(ctx, cfg)
-	if rep != nil {
-		if perr := printSoak(cio, rep, f.asJSON); perr != nil {
-			return perr
-		}
+	if err != nil {
+		return soakFailed(cio, rep, err)
 	}
+	if err := printSoak(cio, rep, f.asJSON); err != nil {
+		return err
+	}
+	if !rep.Passed() {
+		return quietExit(exitFailure) // the report's last line says it
+	}
+	return nil
+}
+
+// soakFailed reports a run that could not be carried out: a bad
+// configuration is a usage error (2); otherwise the error goes to stderr
+// and stdout still ends with the "N passed, N failed" line CI reads, the
+// run itself counted as failed (exit 3 when the attached daemon is not
+// there, else 1).
+func soakFailed(cio cmdIO, rep *soak.Report, err error) error {
 	var (
 		ce *soak.ConfigError
 		nr *soak.NotReadyError
 	)
-	switch {
-	case errors.As(err, &ce):
+	if errors.As(err, &ce) {
 		return usageErr(err)
-	case errors.As(err, &nr):
-		return &exitError{code: exitNoDaemon, err: err}
-	case err != nil:
-		return err
-	case !rep.Passed():
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d checks failed", rep.Verdict.Failed())}
 	}
-	return nil
+	fmt.Fprintf(cio.stderr, "tillbridge soak: %v\n", err)
+	if rep != nil && rep.Data != "" {
+		fmt.Fprintf(cio.stderr, "tillbridge soak: data kept in %s\n", rep.Data)
+	}
+	fmt.Fprintln(cio.stdout, "0 passed, 1 failed")
+	if errors.As(err, &nr) {
+		return quietExit(exitNoDaemon)
+	}
+	return quietExit(exitFailure)
 }
+
+// quietExit is an exit code whose reason was already printed.
+func quietExit(code int) error { return &exitError{code: code, err: errors.New("")} }
 
 func printSoak(cio cmdIO, rep *soak.Report, asJSON bool) error {
 	if !asJSON {
@@ -236,7 +253,8 @@ func runPerf(ctx context.Context, cio cmdIO, f *soakFlags) error {
 		err = soak.WritePerfText(cio.stdout, rep)
 	}
 	if err == nil && rep.Failed() {
-		err = &exitError{code: exitFailure, err: errors.New("errors or violations during the perf run")}
+		fmt.Fprintln(cio.stderr, "tillbridge soak --perf: errors or violations during the run (see the table)")
+		err = quietExit(exitFailure)
 	}
 	return err
 }

@@ -97,3 +97,16 @@ func TestHelpListsSoak(t *testing.T) {
 		t.Fatalf("help does not list soak (make test looks for it):\n%s", out)
 	}
 }
+
+// TestSoakNoDaemonEndsWithCountLine: a run that cannot be carried out
+// still ends stdout with the line CI reads, and exits 3 when the attached
+// daemon is not there.
+func TestSoakNoDaemonEndsWithCountLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 10 s for a daemon that never comes")
+	}
+	code, out, errOut := run(t, "soak", "--attach", "127.0.0.1:1", "--sandbox-url", "http://127.0.0.1:1", "--data", t.TempDir())
+	if code != exitNoDaemon || !strings.HasSuffix(out, "0 passed, 1 failed\n") || !strings.Contains(errOut, "no ready daemon") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
