@@ -2,10 +2,10 @@ package daemon
 
 import (
 	"strings"
-	"time"
 
 	"github.com/tillbridge/tillbridge/alipay"
 	"github.com/tillbridge/tillbridge/devices/escpos"
+	"github.com/tillbridge/tillbridge/devices/preview"
 	"github.com/tillbridge/tillbridge/devices/receipt"
 	"github.com/tillbridge/tillbridge/queue"
 )
@@ -72,53 +72,32 @@ func (l *lane) profile() escpos.Profile {
 	return p
 }
 
-// receiptText is the receipt as plain text lines (LF-separated) for the
-// RESULT's receipt field, so an ECR can show or print it itself.
-func receiptText(r receipt.Receipt) string {
-	var b []string
-	b = append(b, r.Header...)
-	b = append(b, receiptTitle(r.Kind))
-	add := func(label, v string) {
-		if v != "" {
-			b = append(b, label+": "+v)
+// receiptText is the receipt as the lane prints it, as plain text lines
+// (LF-separated) for the RESULT's receipt field: r laid out by
+// receipt.Render for the lane's printer profile and decoded back by
+// devices/preview, so an ECR that shows or prints it itself gets exactly the
+// text that prints. laneID may name a lane no longer configured (a generic
+// 80 mm layout then).
+func (d *Daemon) receiptText(laneID string, r receipt.Receipt) string {
+	l, ok := d.lanes[laneID]
+	if !ok {
+		l = &lane{}
+	}
+	p := l.profile()
+	return jobText(receipt.Render(p, r), p)
+}
+
+// jobText decodes an ESC/POS receipt job printed with profile p to its
+// text: p.Columns wide, QR codes as "[QR M: data]", without cut marks and
+// trailing blank lines.
+func jobText(job []byte, p escpos.Profile) string {
+	doc := preview.Decode(job, preview.Options{Chinese: p.Encoding == escpos.GB18030})
+	kept := doc.Blocks[:0]
+	for _, b := range doc.Blocks {
+		if b.Kind != preview.CutMark {
+			kept = append(kept, b)
 		}
 	}
-	add("Lane", r.Lane)
-	add("Ref", r.Ref)
-	add("Item", r.Subject)
-	add(totalLabel(r.Kind), receipt.FormatMoney(r.Amount, r.Currency))
-	add("Alipay trans.", r.TransID)
-	add("Partner trans.", r.PartnerTransID)
-	add("Refund id", r.RefundID)
-	add("Buyer", receipt.MaskBuyer(r.Buyer))
-	if r.CNYAmount > 0 {
-		add("CNY amount", receipt.FormatMoney(r.CNYAmount, "CNY"))
-	}
-	add("Rate", r.Rate)
-	add("Reason", r.Reason)
-	if !r.Time.IsZero() {
-		add("Time", r.Time.Format(time.DateTime))
-	}
-	b = append(b, r.Footer...)
-	return strings.Join(b, "\n")
-}
-
-func receiptTitle(k receipt.Kind) string {
-	l := receipt.DefaultLabels()
-	switch k {
-	case receipt.Declined:
-		return l.DeclinedTitle
-	case receipt.Cancelled:
-		return l.CancelledTitle
-	case receipt.Refunded:
-		return l.RefundedTitle
-	}
-	return l.SaleTitle
-}
-
-func totalLabel(k receipt.Kind) string {
-	if k == receipt.Refunded {
-		return "Refunded"
-	}
-	return "Total"
+	doc.Blocks = kept
+	return strings.TrimRight(preview.Text(doc, p.Columns), "\n") + "\n"
 }

@@ -134,7 +134,7 @@ func (d *Daemon) opResult(ctx context.Context, op queue.Operation) *ecrproto.Mes
 	queued := op.State == queue.StateCancelling || op.State == queue.StateChecking
 	m := resultOf(op, saleRef, queued)
 	if r, ok := d.receiptFor(op, saleRef, false); ok {
-		m.Receipt = receiptText(r)
+		m.Receipt = d.receiptText(op.Lane, r)
 	}
 	return m
 }

@@ -249,12 +249,12 @@ func (d *Daemon) printOutcome(l *lane, op queue.Operation, saleRef string, res *
 	if !ok {
 		return
 	}
-	res.Receipt = receiptText(r)
+	job := l.renderReceipt(r)
+	res.Receipt = jobText(job, l.profile()) // exactly what prints
 	if l.printer == nil {
 		return
 	}
 	event(ecrproto.EventPrinting, "printing the receipt", true)
-	job := l.renderReceipt(r)
 	l.remember(r.Ref, job)
 	if problem := l.printJob(job); problem != "" {
 		event(ecrproto.EventPrinterError, "receipt not printed: printer "+l.printer.Name()+": "+problem, true)

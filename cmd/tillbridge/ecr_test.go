@@ -79,7 +79,7 @@ func TestECRSaleAndExitCodes(t *testing.T) {
 	}{
 		{"approved", []string{"sale", "--addr", addr, "--lane", "1", "--ref", "C1", "--amount", "1250",
 			"--currency", "HKD", "--barcode", "281234567890123400"}, exitOK,
-			[]string{"SENT", "PRINTING", "APPROVED", "alipay_trans_id:", "Total: HKD 12.50"}},
+			[]string{"SENT", "PRINTING", "APPROVED", "alipay_trans_id:", "TOTAL", "HKD 12.50", "[QR M: C1]"}},
 		{"framed buyer confirms", []string{"sale", "--framed", "--addr", addr, "--lane", "2", "--ref", "C2",
 			"--amount", "500", "--currency", "HKD", "--barcode", "281234567890123410"}, exitOK,
 			[]string{"WAIT_BUYER_CONFIRM", "APPROVED"}},
