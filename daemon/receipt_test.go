@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,5 +47,57 @@ func TestResultReceiptIsThePrintedReceipt(t *testing.T) {
 	st, err := c.Do(e.ctx(), &ecrproto.Message{Type: ecrproto.TypeStatus, Lane: "1", Ref: "RR-1"})
 	if err != nil || st.Receipt != res.Receipt {
 		t.Fatalf("STATUS receipt differs: %v\n--- STATUS\n%s--- SALE\n%s", err, st.Receipt, res.Receipt)
+	}
+}
+
+// TestSandboxSalePrintsTicketReceipt is issue 5's "done when": a sandbox
+// sale on a lane with a file-backed printer (backend "file") writes ESC/POS
+// bytes whose preview shows the amount, Alipay's transaction id and the
+// ticket QR, whose GS ( k store payload is the ticket ref; the picture
+// renders with the QR drawn.
+func TestSandboxSalePrintsTicketReceipt(t *testing.T) {
+	e := startCtlEnv(t, ctlSetup{})
+	if b := e.cfg.Printers[e.cfg.Lanes[0].Printer].Backend; b != "file" {
+		t.Fatalf("lane 1's printer backend is %q, want file", b)
+	}
+	const ref = "TICKET-0042"
+	res := e.sale("1", ref, sandboxCode(0, 52), nil)
+	if res.Status != ecrproto.StatusApproved || res.AlipayTransID == "" {
+		t.Fatalf("sale: %+v", res)
+	}
+	job, err := os.ReadFile(filepath.Join(e.dir, "receipts", "lane-1.escpos"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The raw GS ( k "store" command (fn 80) carries exactly the ref.
+	n := len(ref) + 3
+	store := append([]byte{0x1d, '(', 'k', byte(n), byte(n >> 8), 0x31, 0x50, 0x30}, ref...)
+	if !bytes.Contains(job, store) {
+		t.Fatalf("no GS ( k store of %q in the job", ref)
+	}
+	doc, text := printedText(t, e, "1")
+	for _, want := range []string{"HKD 12.50", res.AlipayTransID, ref} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the printed receipt lacks %q:\n%s", want, text)
+		}
+	}
+	var qrs []string
+	for _, b := range doc.Blocks {
+		if b.Kind == preview.QRCode {
+			qrs = append(qrs, b.Data)
+		}
+	}
+	if len(qrs) != 1 || qrs[0] != ref {
+		t.Fatalf("QR codes on the receipt: %q, want one holding %q", qrs, ref)
+	}
+	img := preview.Render(doc, preview.RenderOptions{WidthDots: 576})
+	dark := 0
+	for _, p := range img.Pix {
+		if p < 128 {
+			dark++
+		}
+	}
+	if img.Bounds().Dx() < 576 || dark == 0 {
+		t.Fatalf("picture %v with %d dark pixels", img.Bounds(), dark)
 	}
 }
