@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
+	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
 )
 
@@ -161,11 +162,13 @@ func (p *proc) statusUntilFinal(lane, ref string) *ecrproto.Message {
 		if res == nil {
 			p.t.Fatal("STATUS: connection failed")
 		}
-		if res.Status != ecrproto.StatusPending {
+		// CANCELLED CANCEL_QUEUED is an honest answer while the cancel
+		// is still being sent; wait for its confirmation.
+		if res.Status != ecrproto.StatusPending && res.Reason != daemon.ReasonCancelQueued {
 			return res
 		}
 	}
-	p.t.Fatalf("%s/%s still PENDING", lane, ref)
+	p.t.Fatalf("%s/%s still PENDING (or its cancel still queued)", lane, ref)
 	return nil
 }
 
