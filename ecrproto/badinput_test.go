@@ -13,7 +13,7 @@ import (
 // and a sale running on another connection is not disturbed.
 func TestBadInput(t *testing.T) {
 	release, started := make(gate), make(chan struct{})
-	srv := newServer(t, ecrproto.ServerOptions{IdleTimeout: short, Handler: ecrproto.HandlerFunc(
+	srv := newServer(t, ecrproto.ServerOptions{IdleTimeout: idle, Handler: ecrproto.HandlerFunc(
 		func(ctx context.Context, req *ecrproto.Message, w ecrproto.ResponseWriter) {
 			if req.Type == "SALE" && req.Lane == "9" {
 				close(started)
@@ -25,7 +25,7 @@ func TestBadInput(t *testing.T) {
 	other := dial(t, "tcp", addr, nil)
 	otherSale := make(chan *ecrproto.Message, 1)
 	go func() { r, _ := other.Sale(ctxT(t), "9", "OTHER", 500, "HKD", ""); otherSale <- r }()
-	<-started
+	waitStarted(t, started, otherSale)
 
 	for _, tt := range jsonBadInput() {
 		t.Run("json/"+tt.name, func(t *testing.T) {

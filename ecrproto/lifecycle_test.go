@@ -13,9 +13,27 @@ import (
 // anything took, only on what happened in which order.
 const short = 30 * time.Millisecond
 
+// idle is the idle timeout of tests that need one to fire: long enough that
+// a loaded machine (CI runs packages in parallel under -race) never closes a
+// fresh connection before its first request is written.
+const idle = 500 * time.Millisecond
+
+// waitStarted waits until a handler has started, failing the test if the
+// request it waits on ends first (its connection was closed) or never comes.
+func waitStarted(t *testing.T, started <-chan struct{}, done <-chan *ecrproto.Message) {
+	t.Helper()
+	select {
+	case <-started:
+	case r := <-done:
+		t.Fatalf("request ended before its handler started: %+v", r)
+	case <-time.After(guard):
+		t.Fatal("handler never started")
+	}
+}
+
 func TestServer_IdleTimeoutSparesInFlight(t *testing.T) {
 	release, started := make(gate), make(chan struct{})
-	srv := newServer(t, ecrproto.ServerOptions{IdleTimeout: short, Handler: ecrproto.HandlerFunc(
+	srv := newServer(t, ecrproto.ServerOptions{IdleTimeout: idle, Handler: ecrproto.HandlerFunc(
 		func(ctx context.Context, req *ecrproto.Message, w ecrproto.ResponseWriter) {
 			if req.Type == "SALE" {
 				close(started)
@@ -27,12 +45,12 @@ func TestServer_IdleTimeoutSparesInFlight(t *testing.T) {
 	busy := dial(t, "tcp", addr, nil)
 	sale := make(chan *ecrproto.Message, 1)
 	go func() { r, _ := busy.Sale(ctxT(t), "1", "R1", 100, "HKD", ""); sale <- r }()
-	<-started
+	waitStarted(t, started, sale)
 
 	// An idle connection opened after the sale started is closed by the
 	// idle timeout; by then the busy one has been quiet for longer.
-	idle := dialRaw(t, "tcp", addr)
-	idle.expectClosed()
+	quiet := dialRaw(t, "tcp", addr)
+	quiet.expectClosed()
 	wantResult(t, do(t, busy, &ecrproto.Message{Type: "PING"}), ecrproto.StatusOK)
 	close(release)
 	wantResult(t, <-sale, ecrproto.StatusApproved)
@@ -49,7 +67,7 @@ func TestServer_IdleTimeoutSparesInFlight(t *testing.T) {
 }
 
 func TestServer_SilentClientClosed(t *testing.T) {
-	srv := newServer(t, ecrproto.ServerOptions{IdleTimeout: short})
+	srv := newServer(t, ecrproto.ServerOptions{IdleTimeout: idle})
 	addr := serveTCP(t, srv)
 	dialRaw(t, "tcp", addr).expectClosed()
 	c := dial(t, "tcp", addr, nil) // the server stays up
@@ -127,7 +145,7 @@ func TestServer_ShutdownWaitsForInFlight(t *testing.T) {
 	wantResult(t, do(t, idle, &ecrproto.Message{Type: "PING"}), ecrproto.StatusOK)
 	sale := make(chan *ecrproto.Message, 1)
 	go func() { r, _ := busy.Sale(ctxT(t), "1", "R1", 100, "HKD", ""); sale <- r }()
-	<-started
+	waitStarted(t, started, sale)
 
 	done := make(chan error, 1)
 	go func() { done <- srv.Shutdown(ctxT(t)) }()
