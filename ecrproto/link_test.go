@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/tillbridge/tillbridge/ecrproto"
 )
@@ -30,8 +31,11 @@ func fakePeer(t *testing.T) (addr string, peer <-chan *raw) {
 	return ln.Addr().String(), ch
 }
 
-func framedClient(t *testing.T, addr string, retransmits int) *ecrproto.Client {
-	return dial(t, "tcp", addr, &ecrproto.ClientOptions{Framed: true, AckTimeout: short, MaxRetransmits: retransmits})
+// framedClient dials a framed client. ack is its ACK timeout: short where a
+// test relies on the timeout firing, long (idle) where the peer answers, so
+// a loaded machine never adds a spurious retransmission to the stream.
+func framedClient(t *testing.T, addr string, retransmits int, ack time.Duration) *ecrproto.Client {
+	return dial(t, "tcp", addr, &ecrproto.ClientOptions{Framed: true, AckTimeout: ack, MaxRetransmits: retransmits})
 }
 
 // readRequest reads the next frame from the client without acknowledging.
@@ -50,7 +54,7 @@ func (r *raw) readRequest() *ecrproto.Message {
 
 func TestClient_RetransmitsOnNAK(t *testing.T) {
 	addr, peers := fakePeer(t)
-	c := framedClient(t, addr, 3)
+	c := framedClient(t, addr, 3, idle)
 	res := make(chan *ecrproto.Message, 1)
 	go func() { r, _ := c.Ping(context.Background()); res <- r }()
 	p := <-peers
@@ -68,7 +72,7 @@ func TestClient_RetransmitsOnNAK(t *testing.T) {
 
 func TestClient_RetransmitsOnMissingACK(t *testing.T) {
 	addr, peers := fakePeer(t)
-	c := framedClient(t, addr, 3)
+	c := framedClient(t, addr, 3, 4*short)
 	res := make(chan *ecrproto.Message, 1)
 	go func() { r, _ := c.Ping(context.Background()); res <- r }()
 	p := <-peers
@@ -83,7 +87,7 @@ func TestClient_RetransmitsOnMissingACK(t *testing.T) {
 
 func TestClient_GivesUpAfterRetransmits(t *testing.T) {
 	addr, peers := fakePeer(t)
-	c := framedClient(t, addr, 2)
+	c := framedClient(t, addr, 2, short)
 	res := make(chan error, 1)
 	go func() { _, err := c.Ping(context.Background()); res <- err }()
 	p := <-peers
@@ -102,7 +106,7 @@ func TestClient_GivesUpAfterRetransmits(t *testing.T) {
 
 func TestClient_NAKsDamagedFrame(t *testing.T) {
 	addr, peers := fakePeer(t)
-	c := framedClient(t, addr, 3)
+	c := framedClient(t, addr, 3, idle)
 	res := make(chan *ecrproto.Message, 1)
 	go func() { r, _ := c.Ping(context.Background()); res <- r }()
 	p := <-peers
