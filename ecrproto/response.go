@@ -41,10 +41,18 @@ func (c *conn) recoverHandler(rw *response) {
 		rw.sendFinal(Errorf(CodeInternal, "internal error"))
 		return
 	}
-	if !rw.isDone() {
-		c.log.Error("ecr handler returned without a final answer", "type", rw.req.Type, "id", rw.req.ID)
-		rw.sendFinal(Errorf(CodeInternal, "internal error: no result"))
+	if rw.isDone() {
+		return
 	}
+	if c.ctx.Err() != nil {
+		// The connection dropped (or the server closed) while the request
+		// ran: nobody is left to answer, which is normal — the money
+		// movement goes on, and the ECR recovers with STATUS.
+		c.log.Info("ecr connection gone before the answer; the ECR recovers with STATUS", "type", rw.req.Type, "id", rw.req.ID)
+		return
+	}
+	c.log.Error("ecr handler returned without a final answer", "type", rw.req.Type, "id", rw.req.ID)
+	rw.sendFinal(Errorf(CodeInternal, "internal error: no result"))
 }
 
 // response is the ResponseWriter for one request.
