@@ -48,9 +48,19 @@ func (d *Daemon) openGateway() (queue.Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	// queue/alipaygw sends the lane's terminal_id; a per-lane store_id /
-	// store_name needs an option there (see docs/daemon.md).
-	return alipaygw.New(client), nil
+	return alipaygw.New(client, alipaygw.WithStores(laneStores(d.cfg.Lanes))), nil
+}
+
+// laneStores maps the terminal id of every lane that names its own store
+// to that store's extend_info fields; other lanes use [gateway]'s store.
+func laneStores(lanes []LaneConfig) map[string]alipay.ExtendInfo {
+	stores := map[string]alipay.ExtendInfo{}
+	for _, l := range lanes {
+		if l.StoreID != "" || l.StoreName != "" {
+			stores[l.TerminalID] = alipay.ExtendInfo{StoreID: l.StoreID, StoreName: l.StoreName}
+		}
+	}
+	return stores
 }
 
 // traceGateway logs one gateway call (no keys, signatures or full codes).

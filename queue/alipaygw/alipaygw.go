@@ -24,24 +24,57 @@ const maxReasonRunes = 128
 
 // Gateway implements queue.Gateway over an *alipay.Client.
 type Gateway struct {
-	c *alipay.Client
+	c      *alipay.Client
+	stores map[string]alipay.ExtendInfo // per terminal id; see WithStores
 }
 
 var _ queue.Gateway = (*Gateway)(nil)
 
-// New returns the adapter for c.
-func New(c *alipay.Client) *Gateway { return &Gateway{c: c} }
+// Option configures a Gateway.
+type Option func(*Gateway)
 
-// Pay sends spot.pay; the sale's terminal goes into extend_info.terminal_id.
+// WithStores sets per-terminal extend_info overrides, keyed by terminal id:
+// a till whose lane belongs to another store than the [gateway] default
+// sends that store's store_id / store_name (and any other non-empty field)
+// with its pays. Fields left empty keep the client's configured values.
+func WithStores(stores map[string]alipay.ExtendInfo) Option {
+	return func(g *Gateway) {
+		g.stores = make(map[string]alipay.ExtendInfo, len(stores))
+		for t, e := range stores {
+			g.stores[t] = e
+		}
+	}
+}
+
+// New returns the adapter for c.
+func New(c *alipay.Client, opts ...Option) *Gateway {
+	g := &Gateway{c: c}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
+}
+
+// extend returns the per-call extend_info override for a terminal: its
+// store override, if any, with the terminal id; nil when there is neither.
+func (g *Gateway) extend(terminal string) *alipay.ExtendInfo {
+	e, ok := g.stores[terminal]
+	if !ok && terminal == "" {
+		return nil
+	}
+	e.TerminalID = terminal
+	return &e
+}
+
+// Pay sends spot.pay; the sale's terminal goes into extend_info.terminal_id,
+// with that terminal's store override (WithStores) if one is set.
 func (g *Gateway) Pay(ctx context.Context, r queue.PayRequest) (queue.PayResult, error) {
 	req := alipay.PayRequest{PartnerTransID: r.PartnerTransID, BuyerCode: r.BuyerCode,
 		Amount: r.Amount, Currency: r.Currency, TransName: r.Subject}
 	if req.TransName == "" {
 		req.TransName = DefaultTransName
 	}
-	if r.Terminal != "" {
-		req.Extend = &alipay.ExtendInfo{TerminalID: r.Terminal}
-	}
+	req.Extend = g.extend(r.Terminal)
 	res, err := g.c.Pay(ctx, req)
 	out := queue.PayResult{Outcome: outcome(res.Outcome), Code: code(res.Error, err),
 		RawStatus: res.ResultCode, TradeInfo: queue.TradeInfo{AlipayTransID: res.AlipayTransID,
