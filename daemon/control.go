@@ -92,6 +92,7 @@ type ControlError struct {
 	Message string `json:"error"`
 }
 
+// Error returns the daemon's message.
 func (e *ControlError) Error() string { return e.Message }
 
 // Is matches another *ControlError with the same code, so callers can test

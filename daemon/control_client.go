@@ -27,10 +27,12 @@ type NotRunningError struct {
 	Err  error
 }
 
+// Error says the daemon is not running and where it was looked for.
 func (e *NotRunningError) Error() string {
 	return fmt.Sprintf("tillbridge daemon is not running (no control socket at %s)", e.Addr)
 }
 
+// Unwrap returns the dial error.
 func (e *NotRunningError) Unwrap() error { return e.Err }
 
 // ControlClient talks to a daemon's control API. It is safe for concurrent
