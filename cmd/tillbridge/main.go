@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -124,3 +125,36 @@ func usage(w io.Writer) {
 
 // usageErr wraps err as a usage error (exit code 2).
 func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
+
+// newFlagSet returns a command's flag set: errors and help go to stderr,
+// help prints usageText and then the flags.
+func newFlagSet(name, usageText string, cio cmdIO) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(cio.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(cio.stderr, usageText)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// flagErr turns a flag-parsing error into an exit: -h/--help (the flag set
+// has printed the help) exits 0 quietly, anything else is a usage error.
+func flagErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return &exitError{code: exitOK, err: errors.New("")}
+	}
+	return usageErr(err)
+}
+
+// parseNoArgs parses args into fs and refuses positional arguments (exit
+// code 2); -h prints the help and exits 0.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return flagErr(err)
+	}
+	if fs.NArg() > 0 {
+		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	return nil
+}

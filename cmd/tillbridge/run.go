@@ -85,18 +85,10 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 
 func runRun(ctx context.Context, cio cmdIO, args []string) error {
 	var f runFlags
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(cio.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(cio.stderr, runUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("run", runUsage, cio)
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
-	}
-	if fs.NArg() > 0 {
-		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	if f.sandbox {
 		return runSandboxMode(ctx, cio, f)

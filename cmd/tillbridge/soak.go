@@ -153,18 +153,10 @@ func setIf[T comparable](p *T, v T) {
 
 func runSoak(ctx context.Context, cio cmdIO, args []string) error {
 	var f soakFlags
-	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	fs.SetOutput(cio.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(cio.stderr, soakUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("soak", soakUsage, cio)
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
-	}
-	if fs.NArg() > 0 {
-		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	if f.perf {
 		return runPerf(ctx, cio, &f)

@@ -95,14 +95,11 @@ func (f *ctlFlags) client() (*daemon.ControlClient, *daemon.Config) {
 // parseCtl parses a diagnostics command's flags; extra args are refused
 // unless allowed.
 func parseCtl(fs *flag.FlagSet, args []string, allowArgs bool) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return &exitError{code: exitOK, err: errors.New("")}
-		}
-		return usageErr(err)
+	if !allowArgs {
+		return parseNoArgs(fs, args)
 	}
-	if !allowArgs && fs.NArg() > 0 {
-		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	if err := fs.Parse(args); err != nil {
+		return flagErr(err)
 	}
 	return nil
 }
@@ -125,13 +122,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // newCtlFlagSet builds a diagnostics command's flag set with its usage.
 func newCtlFlagSet(name, usage string, cio cmdIO, f *ctlFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(cio.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(cio.stderr, usage)
-		fmt.Fprintln(cio.stderr, "\n"+ctlFlagsHelp+"\n\nFlags:")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(name, usage+"\n"+ctlFlagsHelp+"\n\nFlags:\n", cio)
 	f.register(fs)
 	return fs
 }
