@@ -49,13 +49,11 @@ func runGatewayCheck(ctx context.Context, cio cmdIO, args []string) error {
 	if err := parseCtl(fs, args, false); err != nil {
 		return err
 	}
-	cl, _ := f.client()
-	defer cl.Close()
-	cctx, cancel := ctlContext(ctx, 2*time.Minute)
-	defer cancel()
-	res, err := cl.GatewayCheck(cctx)
+	res, err := callDaemon(ctx, &f, 2*time.Minute, func(c context.Context, cl *daemon.ControlClient) (daemon.GatewayCheckResult, error) {
+		return cl.GatewayCheck(c)
+	})
 	if err != nil {
-		return ctlErr(err)
+		return err
 	}
 	if f.json {
 		if err := printJSON(cio.stdout, res); err != nil {

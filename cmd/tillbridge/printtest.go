@@ -38,13 +38,11 @@ func runPrintTest(ctx context.Context, cio cmdIO, args []string) error {
 	if err := parseCtl(fs, args, false); err != nil {
 		return err
 	}
-	cl, _ := f.client()
-	defer cl.Close()
-	cctx, cancel := ctlContext(ctx, time.Minute)
-	defer cancel()
-	res, err := cl.PrintTest(cctx, lane)
+	res, err := callDaemon(ctx, &f, time.Minute, func(c context.Context, cl *daemon.ControlClient) (daemon.PrintTestResult, error) {
+		return cl.PrintTest(c, lane)
+	})
 	if err != nil {
-		return ctlErr(err)
+		return err
 	}
 	if f.json {
 		if err := printJSON(cio.stdout, res); err != nil {

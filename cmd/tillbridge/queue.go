@@ -112,13 +112,11 @@ func runQueueList(ctx context.Context, cio cmdIO, args []string) error {
 	if states != "" {
 		q.States = strings.Split(states, ",")
 	}
-	cl, _ := f.client()
-	defer cl.Close()
-	cctx, cancel := ctlContext(ctx, 30*time.Second)
-	defer cancel()
-	ops, err := cl.Queue(cctx, q)
+	ops, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *daemon.ControlClient) ([]daemon.OpView, error) {
+		return cl.Queue(c, q)
+	})
 	if err != nil {
-		return ctlErr(err)
+		return err
 	}
 	if f.json {
 		return printJSON(cio.stdout, ops)
@@ -175,13 +173,11 @@ func runQueueShow(ctx context.Context, cio cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, _ := f.client()
-	defer cl.Close()
-	cctx, cancel := ctlContext(ctx, 30*time.Second)
-	defer cancel()
-	d, err := cl.Operation(cctx, id)
+	d, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *daemon.ControlClient) (daemon.OpDetail, error) {
+		return cl.Operation(c, id)
+	})
 	if err != nil {
-		return ctlErr(err)
+		return err
 	}
 	if f.json {
 		return printJSON(cio.stdout, d)
@@ -230,13 +226,11 @@ func runQueueRetry(ctx context.Context, cio cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, _ := f.client()
-	defer cl.Close()
-	cctx, cancel := ctlContext(ctx, 30*time.Second)
-	defer cancel()
-	op, err := cl.Retry(cctx, id)
+	op, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *daemon.ControlClient) (daemon.OpView, error) {
+		return cl.Retry(c, id)
+	})
 	if err != nil {
-		return ctlErr(err)
+		return err
 	}
 	if f.json {
 		return printJSON(cio.stdout, op)
@@ -264,13 +258,11 @@ func runQueueResolve(ctx context.Context, cio cmdIO, args []string) error {
 	case strings.TrimSpace(req.Operator) == "":
 		return usageErr(errors.New("--operator is required (no user name could be found)"))
 	}
-	cl, _ := f.client()
-	defer cl.Close()
-	cctx, cancel := ctlContext(ctx, 30*time.Second)
-	defer cancel()
-	op, err := cl.Resolve(cctx, id, req)
+	op, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *daemon.ControlClient) (daemon.OpView, error) {
+		return cl.Resolve(c, id, req)
+	})
 	if err != nil {
-		return ctlErr(err)
+		return err
 	}
 	if f.json {
 		return printJSON(cio.stdout, op)

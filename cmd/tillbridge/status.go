@@ -169,6 +169,18 @@ func ctlContext(ctx context.Context, d time.Duration) (context.Context, context.
 	return context.WithTimeout(ctx, d)
 }
 
+// callDaemon makes one control-API call to the daemon f points at, with a
+// deadline of d; its error is already turned into the CLI's exit code.
+func callDaemon[T any](ctx context.Context, f *ctlFlags, d time.Duration,
+	call func(context.Context, *daemon.ControlClient) (T, error)) (T, error) {
+	cl, _ := f.client()
+	defer cl.Close()
+	cctx, cancel := ctlContext(ctx, d)
+	defer cancel()
+	v, err := call(cctx, cl)
+	return v, ctlErr(err)
+}
+
 func statusCommand() command {
 	return command{name: "status", summary: "show the daemon's state: lanes, gateway, queue, devices (exit 4 when unhealthy)",
 		run: runStatus}
