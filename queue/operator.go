@@ -125,7 +125,13 @@ func (e *Engine) Counts(ctx context.Context) (map[State]int, error) {
 // for the operation is in flight.
 func (e *Engine) RetryNow(ctx context.Context, id string) (Operation, error) {
 	if !e.claim(id) {
-		return e.Get(ctx, id)
+		// A gateway call or the scheduler's pass holds it: an attempt is
+		// under way already, unless that pass just ended it.
+		op, err := e.Get(ctx, id)
+		if err != nil {
+			return op, err
+		}
+		return op, checkRetry(op)
 	}
 	defer e.release(id)
 	var op Operation
@@ -135,9 +141,8 @@ func (e *Engine) RetryNow(ctx context.Context, id string) (Operation, error) {
 			return err
 		}
 		op = cur
-		if cur.Final() || cur.State == StateWaitingScan {
-			return &StateError{OpID: id, State: cur.State, Action: "retry",
-				Reason: "nothing to retry in this state"}
+		if err := checkRetry(cur); err != nil {
+			return err
 		}
 		c := to(cur, cur.State, EventRetryNow, e.cfg.Now())
 		c.op.NextAttemptAt = c.ev.At
@@ -145,6 +150,16 @@ func (e *Engine) RetryNow(ctx context.Context, id string) (Operation, error) {
 		return err
 	})
 	return op, e.staleAsState(err, op, "retry")
+}
+
+// checkRetry refuses a retry of an operation with nothing left to attempt:
+// final (MANUAL included) or still waiting for its code.
+func checkRetry(op Operation) error {
+	if op.Final() || op.State == StateWaitingScan {
+		return &StateError{OpID: op.ID, State: op.State, Action: "retry",
+			Reason: "nothing to retry in this state"}
+	}
+	return nil
 }
 
 // Resolve ends an operation by hand: a technician who checked the trade in

@@ -173,3 +173,34 @@ func TestSubscribers(t *testing.T) {
 		t.Fatalf("first event %+v", got[0])
 	}
 }
+
+// TestRetryNowRefusedWhileClaimed: a retry asked while the scheduler (or a
+// gateway call) still holds the operation is refused like any other when
+// the operation has nothing left to attempt — a MANUAL sale the pass just
+// ended is not "retrying" — and answered with the operation otherwise.
+func TestRetryNowRefusedWhileClaimed(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxAttempts = 2 }) // as TestResolve: manualSale needs it
+	ctx := context.Background()
+	op := manualSale(h)
+	if !h.e.claim(op.ID) {
+		t.Fatal("claim")
+	}
+	_, err := h.e.RetryNow(ctx, op.ID)
+	h.e.release(op.ID)
+	if !asErr(err, new(*StateError)) {
+		t.Fatalf("retry of a claimed MANUAL operation: %v, want a StateError", err)
+	}
+
+	h = newHarness(t)
+	pending := deadlineSale(h, nil)
+	h.advance(10*time.Minute, time.Minute)
+	h.want(pending.ID, StateCancelling)
+	if !h.e.claim(pending.ID) {
+		t.Fatal("claim")
+	}
+	got, err := h.e.RetryNow(ctx, pending.ID)
+	h.e.release(pending.ID)
+	if err != nil || got.State != StateCancelling {
+		t.Fatalf("retry of a claimed cancelling operation: %+v, %v (want it as it is)", got, err)
+	}
+}
