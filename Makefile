@@ -5,8 +5,16 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -s -w -X main.buildVersion=$(VERSION)
 BIN := bin/tillbridge
 DATA ?= $(CURDIR)/.run
-BUILD_DEPS := gcc pkg-config libusb-1.0-0-dev
-CROSS_DEPS := gcc-mingw-w64-x86-64 gcc-aarch64-linux-gnu
+# PKG:FILE — the package counts as present only when FILE exists too
+# (scripts/need.sh). Every package a build needs is named explicitly:
+# need.sh installs without Recommends, and the C library headers of a
+# compiler are only a Recommends.
+BUILD_DEPS := gcc:/usr/bin/gcc libc6-dev:/usr/include/stdio.h \
+	pkg-config:/usr/bin/pkg-config libusb-1.0-0-dev:/usr/include/libusb-1.0/libusb.h
+CROSS_DEPS := gcc-mingw-w64-x86-64:/usr/bin/x86_64-w64-mingw32-gcc \
+	mingw-w64-x86-64-dev:/usr/x86_64-w64-mingw32/include/windows.h \
+	gcc-aarch64-linux-gnu:/usr/bin/aarch64-linux-gnu-gcc \
+	libc6-dev-arm64-cross:/usr/aarch64-linux-gnu/include/bits/wordsize.h
 # Short, bounded variants of the slow suites that make test runs too.
 TEST_TIMEOUT ?= 12m
 
@@ -57,6 +65,8 @@ bench: deps
 # make cross: proves the Windows (mingw-w64 cgo) and linux/arm64 builds.
 cross:
 	@scripts/need.sh $(CROSS_DEPS)
+	@scripts/cc-probe.sh x86_64-w64-mingw32-gcc windows/amd64
+	@scripts/cc-probe.sh aarch64-linux-gnu-gcc linux/arm64
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
 		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tillbridge-windows-amd64.exe ./cmd/tillbridge
 	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc \
