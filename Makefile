@@ -26,6 +26,7 @@ deps:
 	@scripts/need.sh $(BUILD_DEPS)
 
 build: deps
+	@echo "make: building $(BIN) — the first build downloads the Go modules and compiles SQLite's C code once (a few minutes on 2 cores); later builds take seconds"
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tillbridge
 
 # make run: the daemon on its embedded default — the built-in Alipay sandbox

@@ -27,6 +27,8 @@ const receiptUsage = `usage: tillbridge receipt preview (--in job.bin | --sample
            [--profile NAME] [--width 80|58] (--out receipt.png | --text)...
            [--config FILE | --data DIR | --socket ADDR]
 
+Without arguments it prints the sample ticket receipt as text.
+
 Renders ESC/POS bytes as a picture (PNG) or as text: a printer's output file
 (--in), a sample ticket receipt (--sample), or the receipt of a sale in the
 running daemon's journal (--sale), laid out by the same code that prints it,
@@ -94,14 +96,17 @@ func parsePreviewFlags(cio cmdIO, args []string) (previewFlags, error) {
 			sources++
 		}
 	}
-	if sources != 1 {
-		return f, usageErr(errors.New("give exactly one of --in, --sample or --sale"))
+	if sources == 0 {
+		f.sample = true // no source: the sample ticket receipt
+	}
+	if sources > 1 {
+		return f, usageErr(errors.New("give one of --in, --sample or --sale"))
 	}
 	if f.lane != "" && f.sale == "" {
 		return f, usageErr(errors.New("--lane goes with --sale"))
 	}
 	if f.out == "" && !f.text {
-		return f, usageErr(errors.New("give --out FILE.png, --text, or both"))
+		f.text = true // no output chosen: the text on standard output
 	}
 	return f, nil
 }

@@ -42,6 +42,22 @@ func TestReceiptPreviewSample(t *testing.T) {
 	}
 }
 
+// TestReceiptPreviewNoArguments: `receipt preview` alone prints the
+// sample ticket receipt as text, so a newcomer sees what a receipt is.
+func TestReceiptPreviewNoArguments(t *testing.T) {
+	for _, args := range [][]string{{"receipt", "preview"}, {"receipt", "preview", "--text"}, {"receipt", "preview", "--sample"}} {
+		code, stdout, stderr := run(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v: code %d, stderr %q", args, code, stderr)
+		}
+		for _, want := range []string{"EUR 32.50", "[QR M: T-20250301-0042]"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("%v: text lacks %q:\n%s", args, want, stdout)
+			}
+		}
+	}
+}
+
 // TestReceiptPreviewOfPrinterFile is the sandbox flow: a sale printed to
 // a file-backed printer, previewed from the file.
 func TestReceiptPreviewOfPrinterFile(t *testing.T) {
@@ -72,9 +88,7 @@ func TestReceiptPreviewUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"receipt"},
 		{"receipt", "print"},
-		{"receipt", "preview", "--text"},
 		{"receipt", "preview", "--sample", "--in", "x", "--text"},
-		{"receipt", "preview", "--sample"},
 		{"receipt", "preview", "--sample", "--text", "--width", "76"},
 		{"receipt", "preview", "--sample", "--text", "--profile", "nope"},
 		{"receipt", "preview", "--sample", "--text", "--kind", "nope"},

@@ -237,7 +237,8 @@ func openLogs(console io.Writer, cfg *daemon.Config, t logTarget) (*logging.Logs
 	}
 	logs, err := logging.New(logging.Config{Level: dc.LogLevel, File: dc.LogFile, MaxSizeMB: dc.LogMaxSizeMB,
 		MaxFiles: dc.LogMaxFiles, MaxAgeDays: dc.LogMaxAgeDays, Console: console,
-		ConsoleFormat: dc.LogFormat, System: sys, Secrets: logSecrets(cfg)})
+		ConsoleFormat: dc.LogFormat, NoColor: !colorConsole(console, os.Getenv), System: sys,
+		Secrets: logSecrets(cfg)})
 	if err != nil && sys != nil {
 		_ = sys.Close()
 	}
