@@ -31,8 +31,9 @@ build: deps
 
 # make run: the daemon on its embedded default — the built-in Alipay sandbox
 # gateway and simulated devices — with state kept in ./.run
+# RUN_FLAGS adds run flags, e.g. RUN_FLAGS="--ecr-listen 127.0.0.1:7520".
 run: build
-	$(BIN) run --sandbox --data $(DATA)
+	$(BIN) run --sandbox --data $(DATA) $(RUN_FLAGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
