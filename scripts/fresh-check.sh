@@ -5,8 +5,9 @@
 # of this repository, with an empty Go module and build cache.
 #
 # The root has only what a new machine of ours starts with: a minimal Debian,
-# git, make, ca-certificates and the Go toolchain (/usr/local/go, bound
-# read-only from this machine, as our machines ship it). Everything else —
+# git, make, ca-certificates, the machine's certificate bundle and the Go
+# toolchain (/usr/local/go, bound read-only from this machine, as our
+# machines ship it). Everything else —
 # gcc, the C headers, libusb, the cross compilers, QEMU, sshd, Chromium — must
 # be installed by the project's own make targets, or CI fails here.
 #
@@ -43,6 +44,10 @@ git clone --quiet --no-hardlinks "$repo" "$root/src/tillbridge"
 git -C "$root/src/tillbridge" checkout --quiet --detach "$(git rev-parse "$ref")"
 mkdir -p "$root/usr/local/go"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The machine's trusted certificates, as every machine of ours has them (the
+# package registries are reached over TLS that the machine's own bundle
+# verifies); kept apart so apt's ca-certificates updates cannot drop them.
+cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$root/etc/ssl/machine-ca-bundle.crt"
 
 # Everything below runs in a private mount namespace: the mounts vanish with it.
 t1=$(date +%s)
@@ -57,7 +62,8 @@ unshare --mount --propagation private bash -euo pipefail -c '
   mount -o remount,bind,ro "$root/usr/local/go"
   exec chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb CI=true \
     PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    GOPROXY="'"$(go env GOPROXY)"'" \
+    GOPROXY="'"$(go env GOPROXY)"'" SSL_CERT_FILE=/etc/ssl/machine-ca-bundle.crt \
+    GIT_SSL_CAINFO=/etc/ssl/machine-ca-bundle.crt \
     bash -c "cd /src/tillbridge && bash .ci/run </dev/null"
 ' _ "$root" "$goroot"
 rc=$?
