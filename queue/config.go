@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // SyncMode is SQLite's synchronous setting for the journal.
@@ -76,6 +78,11 @@ type Config struct {
 	// Hook, when set, runs at each failpoint of each gateway attempt. Tests
 	// use it to crash the process; it must not block for long.
 	Hook func(point Failpoint, call Call, op Operation)
+
+	// connectHook, when set, runs on every new connection of the journal's
+	// writer (tests register a commit hook there to make COMMIT fail, as on
+	// a full disk).
+	connectHook func(*sqlite3.SQLiteConn) error
 }
 
 // DefaultConfig returns the defaults of every field.

@@ -6,8 +6,11 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // testStart is a Tuesday 10:00 in Beijing (02:00 UTC): far from the cut-off.
@@ -130,13 +133,17 @@ type harness struct {
 	gw   *fakeGateway
 	path string
 	cfg  Config
+	// failCommit makes every COMMIT of the journal's writer fail (its
+	// commit hook refuses it), as a full disk would.
+	failCommit *atomic.Bool
 }
 
 func newHarness(t *testing.T, mutate ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, clk: &fakeClock{t: testStart}, gw: &fakeGateway{},
-		path: filepath.Join(t.TempDir(), "journal.db")}
-	h.cfg = Config{Now: h.clk.Now, Rand: rand.NewChaCha8([32]byte{1})}
+		path: filepath.Join(t.TempDir(), "journal.db"), failCommit: &atomic.Bool{}}
+	h.cfg = Config{Now: h.clk.Now, Rand: rand.NewChaCha8([32]byte{1}),
+		connectHook: commitFailer(h.failCommit)}
 	for _, m := range mutate {
 		m(&h.cfg)
 	}
@@ -152,6 +159,21 @@ func (h *harness) open() {
 	}
 	h.e = e
 	h.t.Cleanup(func() { _ = e.Close(context.Background()) })
+}
+
+// commitFailer is a writer connect hook whose commit hook turns COMMIT into
+// a rollback (SQLite then reports SQLITE_CONSTRAINT_COMMITHOOK) while fail
+// is set.
+func commitFailer(fail *atomic.Bool) func(*sqlite3.SQLiteConn) error {
+	return func(c *sqlite3.SQLiteConn) error {
+		c.RegisterCommitHook(func() int {
+			if fail.Load() {
+				return 1
+			}
+			return 0
+		})
+		return nil
+	}
 }
 
 // restart closes the engine and opens it again on the same journal.

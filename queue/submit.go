@@ -73,11 +73,16 @@ func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
 		send = err == nil
 		return err
 	})
-	if send {
+	if err == nil && send {
+		// Only now is the write-ahead record of the pay on disk: a failed
+		// COMMIT (a full disk) must never be followed by the pay.
 		e.launch(op, CallPay, s.BuyerCode) // the claim passes to the call
 		return op, nil
 	}
 	e.release(fresh.ID)
+	if err != nil && isNew {
+		return Operation{}, err // nothing was recorded
+	}
 	if err != nil || isNew || s.BuyerCode == "" {
 		return op, err
 	}
