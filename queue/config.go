@@ -71,9 +71,16 @@ type Config struct {
 	MaxConcurrentCalls int // gateway calls in flight at once; default 16
 	SubscriberBuffer   int // events buffered per subscriber; default 1024
 
-	Now    func() time.Time // clock; default time.Now
-	Rand   io.Reader        // randomness for identifiers; default crypto/rand
-	Logger *slog.Logger     // default: discard
+	// Clock is the engine's time: the wall clock for the journal, a
+	// monotonic clock for what is due (docs/journal.md, "Clocks"); default
+	// SystemClock. Tests step its wall clock both ways.
+	Clock Clock
+	// Now, when Clock is nil, is the wall clock; elapsed time is then the
+	// difference of its readings (monotonic for time.Now, which is the
+	// default). When Clock is set, Now is ignored.
+	Now    func() time.Time
+	Rand   io.Reader    // randomness for identifiers; default crypto/rand
+	Logger *slog.Logger // default: discard
 
 	// Hook, when set, runs at each failpoint of each gateway attempt. Tests
 	// use it to crash the process; it must not block for long.
@@ -131,9 +138,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SubscriberBuffer <= 0 {
 		c.SubscriberBuffer = d.SubscriberBuffer
 	}
-	if c.Now == nil {
-		c.Now = d.Now
+	if c.Clock == nil {
+		if c.Now == nil {
+			c.Now = d.Now
+		}
+		c.Clock = funcClock(c.Now)
 	}
+	c.Now = c.Clock.Now
 	if c.Rand == nil {
 		c.Rand = d.Rand
 	}
