@@ -38,7 +38,7 @@ func (e *Engine) Cancel(ctx context.Context, id string) (Operation, error) {
 }
 
 func (e *Engine) cancelChange(ctx context.Context, q querier, cur Operation) (*change, error) {
-	now := e.cfg.Now()
+	now := e.clk.now()
 	refuse := func(why string) (*change, error) {
 		return nil, &StateError{OpID: cur.ID, State: cur.State, Action: "cancel", Reason: why}
 	}

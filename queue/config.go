@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // SyncMode is SQLite's synchronous setting for the journal.
@@ -69,13 +71,25 @@ type Config struct {
 	MaxConcurrentCalls int // gateway calls in flight at once; default 16
 	SubscriberBuffer   int // events buffered per subscriber; default 1024
 
-	Now    func() time.Time // clock; default time.Now
-	Rand   io.Reader        // randomness for identifiers; default crypto/rand
-	Logger *slog.Logger     // default: discard
+	// Clock is the engine's time: the wall clock for the journal, a
+	// monotonic clock for what is due (docs/journal.md, "Clocks"); default
+	// SystemClock. Tests step its wall clock both ways.
+	Clock Clock
+	// Now, when Clock is nil, is the wall clock; elapsed time is then the
+	// difference of its readings (monotonic for time.Now, which is the
+	// default). When Clock is set, Now is ignored.
+	Now    func() time.Time
+	Rand   io.Reader    // randomness for identifiers; default crypto/rand
+	Logger *slog.Logger // default: discard
 
 	// Hook, when set, runs at each failpoint of each gateway attempt. Tests
 	// use it to crash the process; it must not block for long.
 	Hook func(point Failpoint, call Call, op Operation)
+
+	// connectHook, when set, runs on every new connection of the journal's
+	// writer (tests register a commit hook there to make COMMIT fail, as on
+	// a full disk).
+	connectHook func(*sqlite3.SQLiteConn) error
 }
 
 // DefaultConfig returns the defaults of every field.
@@ -124,9 +138,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SubscriberBuffer <= 0 {
 		c.SubscriberBuffer = d.SubscriberBuffer
 	}
-	if c.Now == nil {
-		c.Now = d.Now
+	if c.Clock == nil {
+		if c.Now == nil {
+			c.Now = d.Now
+		}
+		c.Clock = funcClock(c.Now)
 	}
+	c.Now = c.Clock.Now
 	if c.Rand == nil {
 		c.Rand = d.Rand
 	}

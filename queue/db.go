@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+	"github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 )
 
 //go:embed migrations/*.sql
@@ -42,9 +43,11 @@ func openStore(ctx context.Context, file string, cfg Config) (_ *store, err erro
 			err = errors.Join(err, st.close())
 		}
 	}()
-	if st.w, err = sql.Open("sqlite3", dsn(file, cfg, false)); err != nil {
-		return nil, fmt.Errorf("queue: open journal: %w", err)
-	}
+	// The writer goes through its own connector (no global driver
+	// registration) so that tests can hook its connections: a commit hook
+	// that refuses every COMMIT stands for a full disk.
+	st.w = sql.OpenDB(connector{dsn: dsn(file, cfg, false),
+		drv: &sqlite3.SQLiteDriver{ConnectHook: cfg.connectHook}})
 	st.w.SetMaxOpenConns(1)
 	st.w.SetMaxIdleConns(1)
 	st.w.SetConnMaxLifetime(0)
@@ -65,6 +68,18 @@ func openStore(ctx context.Context, file string, cfg Config) (_ *store, err erro
 	}
 	return st, nil
 }
+
+// connector opens connections of one SQLite driver to one data source.
+type connector struct {
+	dsn string
+	drv *sqlite3.SQLiteDriver
+}
+
+// Connect opens a connection.
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+// Driver returns the driver.
+func (c connector) Driver() driver.Driver { return c.drv }
 
 // dsn builds the go-sqlite3 data source name (an SQLite URI) for the writer
 // or the readers; file must be absolute.

@@ -21,8 +21,9 @@ type launchItem struct {
 // until the next attempt is due. One commit per pass keeps the fsync rate
 // low when many operations poll at once (group commit).
 func (e *Engine) cycle(ctx context.Context) (time.Duration, error) {
+	e.resync(ctx)
 	rs := e.takeResults()
-	now := e.cfg.Now()
+	now := e.clk.now()
 	free, busy := e.slots()
 	var due []Operation
 	if free > 0 {
@@ -52,7 +53,7 @@ func (e *Engine) cycle(ctx context.Context) (time.Duration, error) {
 // flush records the answers of finished calls (at Close).
 func (e *Engine) flush(ctx context.Context) error {
 	rs := e.takeResults()
-	if _, err := e.commitCycle(ctx, rs, nil, 0, e.cfg.Now()); err != nil {
+	if _, err := e.commitCycle(ctx, rs, nil, 0, e.clk.now()); err != nil {
 		e.requeue(rs)
 		return err
 	}
@@ -125,7 +126,7 @@ func (e *Engine) slots() (int, map[string]struct{}) {
 	for id := range e.busy {
 		busy[id] = struct{}{}
 	}
-	now := e.cfg.Now()
+	now := e.clk.now()
 	for id, until := range e.cool {
 		if now.Before(until) {
 			busy[id] = struct{}{}

@@ -21,6 +21,7 @@ const errorWait = time.Second
 // and Close it at shutdown. All methods are safe for concurrent use.
 type Engine struct {
 	cfg Config
+	clk *engineClock // the engine's time (see clock.go)
 	gw  Gateway
 	st  *store
 	lc  lifecycle
@@ -64,7 +65,7 @@ func Open(ctx context.Context, file string, gw Gateway, cfg Config) (*Engine, er
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, gw: gw, st: st, lc: lifecycle{cfg: cfg}, hub: newHub(),
+	e := &Engine{cfg: cfg, clk: newEngineClock(cfg.Clock), gw: gw, st: st, lc: lifecycle{cfg: cfg}, hub: newHub(),
 		kick: make(chan struct{}, 1), sem: make(chan struct{}, cfg.MaxConcurrentCalls),
 		stop: make(chan struct{}), busy: map[string]struct{}{}, cool: map[string]time.Time{}, runDone: make(chan struct{})}
 	e.callCtx, e.cancelCalls = context.WithCancel(context.WithoutCancel(ctx))

@@ -6,17 +6,23 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // testStart is a Tuesday 10:00 in Beijing (02:00 UTC): far from the cut-off.
 var testStart = time.Date(2025, 3, 4, 2, 0, 0, 0, time.UTC)
 
-// fakeClock is a settable clock.
+// fakeClock is a settable Clock: Advance and Set let time pass (the wall
+// and the monotonic clock move together), Step steps the wall clock alone
+// (NTP correcting it).
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	mono time.Duration
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -25,16 +31,35 @@ func (c *fakeClock) Now() time.Time {
 	return c.t
 }
 
+func (c *fakeClock) Monotonic() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mono
+}
+
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	c.mono += d
 }
 
+// Set lets time pass until t (it must not be before the clock's time).
 func (c *fakeClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if t.Before(c.t) {
+		panic("fakeClock.Set backwards: use Step")
+	}
+	c.mono += t.Sub(c.t)
 	c.t = t
+}
+
+// Step steps the wall clock by d (either way); no time passes.
+func (c *fakeClock) Step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // fakeGateway answers with its function fields (nil: Unknown) and records
@@ -130,13 +155,17 @@ type harness struct {
 	gw   *fakeGateway
 	path string
 	cfg  Config
+	// failCommit makes every COMMIT of the journal's writer fail (its
+	// commit hook refuses it), as a full disk would.
+	failCommit *atomic.Bool
 }
 
 func newHarness(t *testing.T, mutate ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, clk: &fakeClock{t: testStart}, gw: &fakeGateway{},
-		path: filepath.Join(t.TempDir(), "journal.db")}
-	h.cfg = Config{Now: h.clk.Now, Rand: rand.NewChaCha8([32]byte{1})}
+		path: filepath.Join(t.TempDir(), "journal.db"), failCommit: &atomic.Bool{}}
+	h.cfg = Config{Clock: h.clk, Rand: rand.NewChaCha8([32]byte{1}),
+		connectHook: commitFailer(h.failCommit)}
 	for _, m := range mutate {
 		m(&h.cfg)
 	}
@@ -152,6 +181,21 @@ func (h *harness) open() {
 	}
 	h.e = e
 	h.t.Cleanup(func() { _ = e.Close(context.Background()) })
+}
+
+// commitFailer is a writer connect hook whose commit hook turns COMMIT into
+// a rollback (SQLite then reports SQLITE_CONSTRAINT_COMMITHOOK) while fail
+// is set.
+func commitFailer(fail *atomic.Bool) func(*sqlite3.SQLiteConn) error {
+	return func(c *sqlite3.SQLiteConn) error {
+		c.RegisterCommitHook(func() int {
+			if fail.Load() {
+				return 1
+			}
+			return 0
+		})
+		return nil
+	}
 }
 
 // restart closes the engine and opens it again on the same journal.
@@ -177,7 +221,7 @@ func (h *harness) settle() {
 		h.e.mu.Lock()
 		pending := len(h.e.results)
 		h.e.mu.Unlock()
-		due, err := dueOps(ctx, h.e.st.r, h.clk.Now(), 1)
+		due, err := dueOps(ctx, h.e.st.r, h.e.clk.now(), 1)
 		if err != nil {
 			h.t.Fatalf("due: %v", err)
 		}

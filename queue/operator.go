@@ -144,7 +144,7 @@ func (e *Engine) RetryNow(ctx context.Context, id string) (Operation, error) {
 		if err := checkRetry(cur); err != nil {
 			return err
 		}
-		c := to(cur, cur.State, EventRetryNow, e.cfg.Now())
+		c := to(cur, cur.State, EventRetryNow, e.clk.now())
 		c.op.NextAttemptAt = c.ev.At
 		op, err = rec.apply(c)
 		return err
@@ -188,7 +188,7 @@ func (e *Engine) Resolve(ctx context.Context, id string, final State, reason, op
 		if err := resolvable(cur, final); err != nil {
 			return err
 		}
-		c := to(cur, final, EventResolved, e.cfg.Now())
+		c := to(cur, final, EventResolved, e.clk.now())
 		c.op.Reason = "resolved by " + operator + ": " + reason
 		c.ev.Detail = c.op.Reason
 		op, err = rec.apply(c)

@@ -76,6 +76,19 @@ func (l lifecycle) plan(op Operation, now time.Time) (Call, change) {
 	return CallNone, manual(op, fmt.Sprintf("unknown state %q in the journal: check the operation", op.State), now)
 }
 
+// maxDelay is the longest the engine ever plans the next attempt of an
+// operation in state s ahead of the time it writes it: a next attempt
+// further ahead was written before the clock was stepped back.
+func (l lifecycle) maxDelay(s State) time.Duration {
+	switch s {
+	case StateWaitingScan:
+		return l.cfg.ScanTimeout
+	case StatePaying, StateQuerying:
+		return max(l.cfg.FirstQuery, l.cfg.QueryInterval)
+	}
+	return max(l.cfg.BackoffMin, l.cfg.BackoffMax)
+}
+
 func (l lifecycle) expired(op Operation, now time.Time) bool {
 	return now.Sub(op.CreatedAt) >= l.cfg.Expiry
 }

@@ -54,7 +54,7 @@ func (e *Engine) SubmitRefund(ctx context.Context, r Refund) (Operation, error) 
 		if err := e.checkLimits(ctx, tx, r.Currency, r.Amount); err != nil {
 			return err
 		}
-		if op, err = e.newRefundOp(r, sale, e.cfg.Now()); err != nil {
+		if op, err = e.newRefundOp(r, sale, e.clk.now()); err != nil {
 			return err
 		}
 		if err := insertOp(ctx, tx, op); err != nil {

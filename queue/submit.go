@@ -56,7 +56,7 @@ func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
 		if err := e.checkLimits(ctx, tx, s.Currency, s.Amount); err != nil {
 			return err
 		}
-		op, isNew = fresh, true
+		op, isNew = e.stamp(fresh), true
 		if err := insertOp(ctx, tx, op); err != nil {
 			return err
 		}
@@ -73,11 +73,16 @@ func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
 		send = err == nil
 		return err
 	})
-	if send {
+	if err == nil && send {
+		// Only now is the write-ahead record of the pay on disk: a failed
+		// COMMIT (a full disk) must never be followed by the pay.
 		e.launch(op, CallPay, s.BuyerCode) // the claim passes to the call
 		return op, nil
 	}
 	e.release(fresh.ID)
+	if err != nil && isNew {
+		return Operation{}, err // nothing was recorded
+	}
 	if err != nil || isNew || s.BuyerCode == "" {
 		return op, err
 	}
@@ -88,7 +93,7 @@ func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
 }
 
 func (e *Engine) newSale(s Sale) (Operation, error) {
-	now := e.cfg.Now()
+	now := e.clk.now()
 	id, err := newOpID(now, e.cfg.Rand)
 	if err != nil {
 		return Operation{}, err
@@ -101,6 +106,14 @@ func (e *Engine) newSale(s Sale) (Operation, error) {
 		PartnerTransID: ptid, Amount: s.Amount, Currency: s.Currency, Subject: s.Subject,
 		Terminal: s.Terminal, NextAttemptAt: now.Add(e.cfg.ScanTimeout), CreatedAt: now,
 		UpdatedAt: now, Version: 1}, nil
+}
+
+// stamp sets a new sale's times to now, inside its write transaction: the
+// engine's time basis changes only under the write lock (see resync).
+func (e *Engine) stamp(op Operation) Operation {
+	now := e.clk.now()
+	op.CreatedAt, op.UpdatedAt, op.NextAttemptAt = now, now, now.Add(e.cfg.ScanTimeout)
+	return op
 }
 
 func validSale(s Sale) error {
@@ -208,7 +221,7 @@ func (e *Engine) StartPay(ctx context.Context, id, buyerCode string) (Operation,
 // payAttempt is the write-ahead record of the pay: if the process dies after
 // it, the sale is queried at FirstQuery, never paid again.
 func (e *Engine) payAttempt(op Operation, code string) change {
-	now := e.cfg.Now()
+	now := e.clk.now()
 	op.BuyerMasked, op.PaySentAt = MaskCode(code), now
 	c := to(op, StatePaying, EventSent, now)
 	c.ev.Detail = "buyer " + op.BuyerMasked + "; partner_trans_id=" + op.PartnerTransID
