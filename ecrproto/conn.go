@@ -73,8 +73,9 @@ func (c *conn) serve() {
 	defer c.close()
 	c.log.Debug("ecr connection opened", "rejected", c.reject)
 	if r := c.ls.remote; r != nil && r.HelloTimeout > 0 {
+		log := c.log // the reader adds the encoding to c.log
 		c.hello = time.AfterFunc(r.HelloTimeout, func() {
-			c.srv.warn(c.log, c.peer, "ecr remote connection sent no HELLO in time; closing", "hello_timeout", r.HelloTimeout)
+			c.srv.warn(log, c.peer, "ecr remote connection sent no HELLO in time; closing", "hello_timeout", r.HelloTimeout)
 			c.close()
 		})
 		defer c.hello.Stop()
