@@ -308,23 +308,33 @@ func (s *Server) untrackListener(ln net.Listener) {
 // newConn registers an accepted connection, or closes it if the server is
 // shutting down or a cap refuses it (see admit).
 func (s *Server) newConn(nc net.Conn, ls *listenerState) *conn {
+	peer := peerHost(nc.RemoteAddr())
+	c, why := s.register(nc, ls, peer)
+	if c == nil {
+		nc.Close()
+		if why != "" {
+			s.warn(s.log, peer, "ecr connection refused", "remote", addrString(nc.RemoteAddr()), "reason", why)
+		}
+	}
+	return c
+}
+
+// register admits and records a new connection; it returns nil when the
+// server is shutting down or a cap refuses it (why says which cap).
+func (s *Server) register(nc net.Conn, ls *listenerState, peer string) (c *conn, why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutting.Load() {
-		nc.Close()
-		return nil
+		return nil, ""
 	}
-	peer := peerHost(nc.RemoteAddr())
 	reject, why := s.admit(ls, peer)
 	if why != "" {
-		nc.Close()
-		s.warn(s.log, peer, "ecr connection refused", "remote", addrString(nc.RemoteAddr()), "reason", why)
-		return nil
+		return nil, why
 	}
 	s.nextID++
-	c := newConn(s, s.nextID, nc, ls, peer, reject)
+	c = newConn(s, s.nextID, nc, ls, peer, reject)
 	s.conns[c] = struct{}{}
-	return c
+	return c, ""
 }
 
 // admit counts a new connection against the caps. A local connection over
