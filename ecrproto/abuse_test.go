@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tillbridge/tillbridge/ecrproto"
 )
@@ -126,7 +127,8 @@ func TestEcho_LongValuesCut(t *testing.T) {
 // (the rest go to debug level), so they cannot rotate the log away.
 func TestLog_FloodIsRateLimited(t *testing.T) {
 	logger, logs := captureLogs()
-	srv := newServer(t, ecrproto.ServerOptions{Logger: logger, AuthDelay: -1, Handler: ecrproto.HandlerFunc(saleHandler)})
+	srv := newServer(t, ecrproto.ServerOptions{Logger: logger, AuthDelay: -1, LogInterval: time.Hour,
+		Handler: ecrproto.HandlerFunc(saleHandler)})
 	addr := serveTCP(t, srv)
 	remote := serveRemote(t, srv, "127.0.0.2", ecrproto.RemoteOptions{MaxConnsPerPeer: 64})
 

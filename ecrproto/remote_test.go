@@ -102,17 +102,19 @@ func TestRemote_PerListenerAndPerPeerCaps(t *testing.T) {
 	}
 }
 
-// TestRemote_HelloDeadline: a remote connection that sends nothing is
-// closed at the HELLO deadline; one that sent HELLO in time is not.
+// TestRemote_HelloDeadline: a remote connection that sends nothing, or
+// never finishes its HELLO, is closed at the HELLO deadline; one that sent
+// HELLO in time is not — it is still served after the others, opened
+// after it, were closed.
 func TestRemote_HelloDeadline(t *testing.T) {
 	srv := newServer(t, ecrproto.ServerOptions{})
-	addr := serveRemote(t, srv, "127.0.0.2", ecrproto.RemoteOptions{HelloTimeout: short})
+	addr := serveRemote(t, srv, "127.0.0.2", ecrproto.RemoteOptions{HelloTimeout: idle})
 	good := dialRaw(t, "tcp", addr)
 	wantResult(t, good.hello(testKey), ecrproto.StatusOK)
-	idle := dialRaw(t, "tcp", addr)
-	idle.expectClosedSilently()
+	silent := dialRaw(t, "tcp", addr)
 	partial := dialRaw(t, "tcp", addr) // a HELLO that never ends
 	partial.write([]byte(`{"type":"HELLO","id":"h","key":"`))
+	silent.expectClosedSilently()
 	partial.expectClosedSilently()
 	good.write([]byte(`{"type":"PING","id":"p"}` + "\n"))
 	wantResult(t, good.readJSON(), ecrproto.StatusOK)
