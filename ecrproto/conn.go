@@ -17,7 +17,6 @@ var (
 	errShutdown = errors.New("server shutting down")
 	errFlood    = errors.New("too many requests in flight")
 	errHTTP     = errors.New("the first line is HTTP, not the ECR protocol")
-	errNoHello  = errors.New("no HELLO within the remote listener's hello_timeout")
 )
 
 // conn is one server-side connection: a reader goroutine (serve) and a
