@@ -13,6 +13,7 @@ type Config struct {
 	Daemon   DaemonConfig             `toml:"daemon"`
 	Gateway  GatewayConfig            `toml:"gateway"`
 	Payment  PaymentConfig            `toml:"payment"`
+	ECR      ECRConfig                `toml:"ecr"`
 	Listen   []ListenConfig           `toml:"listen"`
 	Lanes    []LaneConfig             `toml:"lane"`
 	Printers map[string]PrinterConfig `toml:"printer"`
@@ -87,6 +88,18 @@ type PaymentConfig struct {
 	PendingExpiry    time.Duration    `toml:"pending_expiry"`
 }
 
+// ECRConfig is the [ecr] table: limits of the ECR server over all its
+// listeners.
+type ECRConfig struct {
+	// MaxConns caps all ECR connections together; 0 means the larger of
+	// 64 and 2 per lane + 16.
+	MaxConns int `toml:"max_conns"`
+	// LocalReserve is how many of MaxConns only local listeners (loopback
+	// tcp without a shared key, unix, pipe) may use; 0 means 16 (at most
+	// half of MaxConns).
+	LocalReserve int `toml:"local_reserve"`
+}
+
 // ListenConfig is one [[listen]] entry: an ECR listener.
 type ListenConfig struct {
 	// Network is tcp, unix or pipe.
@@ -98,6 +111,12 @@ type ListenConfig struct {
 	AllowRemote   bool   `toml:"allow_remote"`
 	SharedKey     string `toml:"shared_key"`
 	SharedKeyFile string `toml:"shared_key_file"`
+	// MaxConns, MaxConnsPerPeer and HelloTimeout limit a listener with a
+	// shared key (a remote listener); 0 means ecrproto's defaults (16, 4
+	// per IP address, 10s).
+	MaxConns        int           `toml:"max_conns"`
+	MaxConnsPerPeer int           `toml:"max_conns_per_peer"`
+	HelloTimeout    time.Duration `toml:"hello_timeout"`
 	// Mode is the unix socket's permission bits as an octal string ("0660").
 	Mode string `toml:"mode"`
 	// Group may open the socket or pipe besides the service account.

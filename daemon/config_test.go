@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tillbridge/tillbridge/ecrproto"
 )
 
 const minimalConfig = `
@@ -98,6 +100,12 @@ func TestValidateNamesFields(t *testing.T) {
 		{"remote listener", minimalConfig + "[[listen]]\naddress = \"0.0.0.0:7420\"\n", "listen[0].address"},
 		{"remote without key", minimalConfig + "[[listen]]\naddress = \"10.0.0.1:7420\"\nallow_remote = true\n", "listen[0].shared_key_file"},
 		{"short shared key", minimalConfig + "[[listen]]\naddress = \"10.0.0.1:7420\"\nallow_remote = true\nshared_key = \"k3y\"\n", "listen[0].shared_key"},
+		{"15-character shared key", minimalConfig + "[[listen]]\naddress = \"127.0.0.1:7420\"\nshared_key = \"0123456789abcde\"\n", "listen[0].shared_key"},
+		{"negative listener cap", minimalConfig + "[[listen]]\naddress = \"127.0.0.1:7420\"\nmax_conns = -1\n", "listen[0].max_conns"},
+		{"negative peer cap", minimalConfig + "[[listen]]\naddress = \"127.0.0.1:7420\"\nmax_conns_per_peer = -1\n", "listen[0].max_conns_per_peer"},
+		{"negative hello timeout", minimalConfig + "[[listen]]\naddress = \"127.0.0.1:7420\"\nhello_timeout = \"-1s\"\n", "listen[0].hello_timeout"},
+		{"negative ecr cap", minimalConfig + "[ecr]\nmax_conns = -1\n", "ecr.max_conns"},
+		{"reserve over half", minimalConfig + "[ecr]\nmax_conns = 10\nlocal_reserve = 6\n", "ecr.local_reserve"},
 		{"bad network", minimalConfig + "[[listen]]\nnetwork = \"udp\"\naddress = \"x\"\n", "listen[0].network"},
 		{"unknown printer", minimalConfig + "printer = \"nope\"\n", "lane[0].printer"},
 		{"duplicate lane", minimalConfig + "[[lane]]\nid = \"1\"\n", "lane[1].id"},
@@ -140,24 +148,54 @@ func TestLaneIDRuleIsTheProtocols(t *testing.T) {
 	}
 }
 
-// TestShortSharedKeyRefused: a shared key the log filter could not scrub is
-// a config error (inline) or a start-up error (from a file), with the rule.
+// TestShortSharedKeyRefused: a shared key under 16 characters is a config
+// error (inline) or a start-up error (from a file), with the rule; 16 is
+// accepted.
 func TestShortSharedKeyRefused(t *testing.T) {
-	cfg, err := DecodeConfig([]byte(minimalConfig+"[[listen]]\naddress = \"127.0.0.1:7420\"\nshared_key = \"k3y\"\n"), "")
+	const short = "0123456789abcde" // 15
+	cfg, err := DecodeConfig([]byte(minimalConfig+"[[listen]]\naddress = \"127.0.0.1:7420\"\nshared_key = \""+short+"\"\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "listen[0].shared_key") ||
-		!strings.Contains(err.Error(), "at least 6") {
+		!strings.Contains(err.Error(), "at least 16") {
 		t.Fatalf("short inline key: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "shared.key")
-	if err := os.WriteFile(path, []byte("k3y\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(short+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := listenConfig(ListenConfig{Network: "tcp", Address: "127.0.0.1:0", SharedKeyFile: path}); err == nil ||
-		!strings.Contains(err.Error(), "at least 6") {
+		!strings.Contains(err.Error(), "at least 16") {
 		t.Fatalf("short key file: %v", err)
+	}
+	cfg.Listen[0].SharedKey = short + "f"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("a 16-character key: %v", err)
+	}
+}
+
+// TestListenerLimitsConfig: the [ecr] and [[listen]] limits reach the
+// ECR server's options.
+func TestListenerLimitsConfig(t *testing.T) {
+	src := minimalConfig + "[ecr]\nmax_conns = 40\nlocal_reserve = 10\n" +
+		"[[listen]]\naddress = \"127.0.0.2:7420\"\nshared_key = \"0123456789abcdef\"\nmax_conns = 5\nmax_conns_per_peer = 2\nhello_timeout = \"3s\"\n"
+	cfg, err := DecodeConfig([]byte(src), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ECR.MaxConns != 40 || cfg.ECR.LocalReserve != 10 {
+		t.Errorf("[ecr] = %+v", cfg.ECR)
+	}
+	lc, err := listenConfig(cfg.Listen[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ecrproto.RemoteOptions{MaxConns: 5, MaxConnsPerPeer: 2, HelloTimeout: 3 * time.Second}); lc.Remote != want {
+		t.Errorf("remote options = %+v, want %+v", lc.Remote, want)
 	}
 }
 

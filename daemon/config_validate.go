@@ -93,6 +93,7 @@ func (c *Config) Validate() error {
 	c.Daemon.validate(ch)
 	c.Gateway.validate(ch)
 	c.Payment.validate(ch)
+	c.ECR.validate(ch)
 	for i, l := range c.Listen {
 		l.validate(ch, fmt.Sprintf("listen[%d]", i))
 	}
@@ -175,8 +176,19 @@ func (p PaymentConfig) validate(ch *checker) {
 	}
 }
 
+func (e ECRConfig) validate(ch *checker) {
+	ch.nonNegative("ecr.max_conns", int64(e.MaxConns))
+	ch.nonNegative("ecr.local_reserve", int64(e.LocalReserve))
+	if e.MaxConns > 0 && e.LocalReserve*2 > e.MaxConns {
+		ch.failf("ecr.local_reserve", ErrConflict, "%d is more than half of ecr.max_conns (%d)", e.LocalReserve, e.MaxConns)
+	}
+}
+
 func (l ListenConfig) validate(ch *checker, f string) {
 	ch.oneOf(f+".network", l.Network, "tcp", "unix", "pipe")
+	ch.nonNegative(f+".max_conns", int64(l.MaxConns))
+	ch.nonNegative(f+".max_conns_per_peer", int64(l.MaxConnsPerPeer))
+	ch.nonNegative(f+".hello_timeout", int64(l.HelloTimeout))
 	if err := checkSharedKey(l.SharedKey); err != nil {
 		ch.failf(f+".shared_key", ErrInvalid, "%v", err)
 	}
@@ -207,15 +219,17 @@ func (l ListenConfig) validate(ch *checker, f string) {
 	}
 }
 
-// checkSharedKey refuses an ECR shared key too short to be kept out of the
-// logs: the log filter (logging.MinSecretLen) cannot scrub a key that short
-// without shredding ordinary words, so the daemon would not start. An empty
-// key is not checked here (whether one is required depends on the address).
+// checkSharedKey refuses an ECR shared key shorter than ecrproto.MinKeyLen
+// (16): the key is all that stands between a peer on the network and the
+// payment commands, and a short one can be guessed even with the delay
+// after failed HELLOs. (It is also well above logging.MinSecretLen, so the
+// log filter can scrub it.) An empty key is not checked here (whether one
+// is required depends on the address).
 func checkSharedKey(key string) error {
 	key = strings.TrimSpace(key)
-	if key != "" && len(key) < logging.MinSecretLen {
+	if key != "" && len(key) < max(ecrproto.MinKeyLen, logging.MinSecretLen) {
 		return fmt.Errorf("the shared key has %d characters; it needs at least %d (a longer random key is better)",
-			len(key), logging.MinSecretLen)
+			len(key), max(ecrproto.MinKeyLen, logging.MinSecretLen))
 	}
 	return nil
 }

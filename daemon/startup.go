@@ -21,9 +21,15 @@ func (d *Daemon) listen(ctx context.Context) error {
 	so.Handler = nil
 	so.Logger = slogFor(d.log, "ecr")
 	if so.MaxConns <= 0 {
+		so.MaxConns = d.cfg.ECR.MaxConns
+	}
+	if so.MaxConns <= 0 {
 		// Room for an ECR and an EFT POS link per lane, plus technicians'
 		// tools: a fixed cap below the lane count would refuse tills.
 		so.MaxConns = max(ecrproto.DefaultMaxConns, 2*len(d.cfg.Lanes)+16)
+	}
+	if so.LocalReserve <= 0 {
+		so.LocalReserve = d.cfg.ECR.LocalReserve
 	}
 	d.srv = ecrproto.NewServer(so)
 	if len(d.opts.Listeners) > 0 {
@@ -57,7 +63,9 @@ func (d *Daemon) closeListeners() {
 // shared key file.
 func listenConfig(lc ListenConfig) (ecrproto.ListenConfig, error) {
 	out := ecrproto.ListenConfig{Network: lc.Network, Address: lc.Address,
-		AllowRemote: lc.AllowRemote, SharedKey: lc.SharedKey, Group: lc.Group}
+		AllowRemote: lc.AllowRemote, SharedKey: lc.SharedKey, Group: lc.Group,
+		Remote: ecrproto.RemoteOptions{MaxConns: lc.MaxConns, MaxConnsPerPeer: lc.MaxConnsPerPeer,
+			HelloTimeout: lc.HelloTimeout}}
 	if lc.SharedKeyFile != "" {
 		k, err := readSecretFile(lc.SharedKeyFile)
 		if err != nil {

@@ -8,9 +8,11 @@ import (
 	"github.com/tillbridge/tillbridge/ecrproto"
 )
 
-// TestBadInput sends every kind of bad input the protocol must survive.
-// Each gets its answer, the connection stays usable, the server stays up,
-// and a sale running on another connection is not disturbed.
+// TestBadInput sends every kind of bad input the protocol must survive,
+// after a valid first request (before one, undecodable input closes the
+// connection: TestFirstLine). Each gets its answer, the connection stays
+// usable, the server stays up, and a sale running on another connection is
+// not disturbed.
 func TestBadInput(t *testing.T) {
 	release, started := make(gate), make(chan struct{})
 	srv := newServer(t, ecrproto.ServerOptions{IdleTimeout: idle, Handler: ecrproto.HandlerFunc(
@@ -30,6 +32,8 @@ func TestBadInput(t *testing.T) {
 	for _, tt := range jsonBadInput() {
 		t.Run("json/"+tt.name, func(t *testing.T) {
 			p := dialRaw(t, "tcp", addr)
+			p.write([]byte(`{"type":"PING","id":"first"}` + "\n"))
+			wantResult(t, p.readJSON(), ecrproto.StatusOK)
 			p.write([]byte(tt.send))
 			wantError(t, p.readJSON(), tt.code, tt.field)
 			p.write([]byte(`{"type":"PING","id":"after"}` + "\n"))
@@ -39,6 +43,9 @@ func TestBadInput(t *testing.T) {
 	for _, tt := range framedBadInput() {
 		t.Run("framed/"+tt.name, func(t *testing.T) {
 			p := dialRaw(t, "tcp", addr)
+			p.writeFrame(&ecrproto.Message{Type: "PING", ID: "first"})
+			p.expectControl(ecrproto.FrameACK)
+			wantResult(t, p.readFrameMsg(), ecrproto.StatusOK)
 			p.write(tt.send)
 			if tt.code == "NAK" {
 				p.expectControl(ecrproto.FrameNAK)

@@ -16,6 +16,7 @@ var (
 	errIdle     = errors.New("idle timeout")
 	errShutdown = errors.New("server shutting down")
 	errFlood    = errors.New("too many requests in flight")
+	errHTTP     = errors.New("the first line is HTTP, not the ECR protocol")
 )
 
 // conn is one server-side connection: a reader goroutine (serve) and a
@@ -30,8 +31,15 @@ type conn struct {
 	ctx     context.Context // cancelled when the connection closes
 	cancel  context.CancelFunc
 	log     *slog.Logger
+	ls      *listenerState
+	peer    string // peerHost of the remote address
 	needKey string // remote access: HELLO with this key must come first
 	reject  bool   // over MaxConns: answer the first request E_UNAVAILABLE, close
+	hello   *time.Timer
+
+	// established is set by the reader once a valid request arrived;
+	// before, HTTP-looking or undecodable input closes the connection.
+	established bool
 
 	mu         sync.Mutex
 	inflight   int
@@ -43,10 +51,10 @@ type conn struct {
 	closeOnce  sync.Once
 }
 
-func newConn(s *Server, id uint64, nc net.Conn, key string, reject bool) *conn {
+func newConn(s *Server, id uint64, nc net.Conn, ls *listenerState, peer string, reject bool) *conn {
 	ctx, cancel := context.WithCancel(s.ctx)
 	return &conn{srv: s, id: id, nc: nc, br: bufio.NewReaderSize(nc, 4096),
-		ctx: ctx, cancel: cancel, needKey: key, reject: reject, authed: key == "",
+		ctx: ctx, cancel: cancel, ls: ls, peer: peer, needKey: ls.key, reject: reject, authed: ls.key == "",
 		ids: map[string]*Message{}, lastActive: time.Now(),
 		log: s.log.With("conn", id, "remote", addrString(nc.RemoteAddr()))}
 }
@@ -63,6 +71,14 @@ func (c *conn) serve() {
 	defer c.handlers.Wait()
 	defer c.close()
 	c.log.Debug("ecr connection opened", "rejected", c.reject)
+	if r := c.ls.remote; r != nil && r.HelloTimeout > 0 {
+		log := c.log // the reader adds the encoding to c.log
+		c.hello = time.AfterFunc(r.HelloTimeout, func() {
+			c.srv.warn(log, c.peer, "ecr remote connection sent no HELLO in time; closing", "hello_timeout", r.HelloTimeout)
+			c.close()
+		})
+		defer c.hello.Stop()
+	}
 	err := c.readLoop()
 	c.log.Debug("ecr connection closed", "reason", err)
 }
@@ -91,7 +107,8 @@ func (c *conn) readLoop() error {
 	}
 	o := &c.srv.opts
 	c.wire = newWire(c.enc, c.nc, c.br, wireConfig{maxSize: o.MaxMessageSize,
-		writeTimeout: o.WriteTimeout, ackTimeout: o.AckTimeout, retransmits: o.MaxRetransmits}, c.ctx.Done())
+		writeTimeout: o.WriteTimeout, ackTimeout: o.AckTimeout, retransmits: o.MaxRetransmits,
+		maxOutput: o.MaxOutput, screen: c.screen}, c.ctx.Done())
 	c.log = c.log.With("encoding", c.enc.String())
 	for {
 		if err := c.awaitInput(); err != nil {
@@ -129,6 +146,22 @@ func (c *conn) detect() error {
 			return nil
 		}
 	}
+}
+
+// screen refuses a JSON line that looks like HTTP (a request line or a
+// header) before the connection's first valid request: a web page in a
+// browser on the till can send those to a loopback port, and must not get
+// the lines of its body run as requests. The connection is closed with
+// no answer.
+func (c *conn) screen(line []byte) error {
+	if c.established || !looksLikeHTTP(line) {
+		return nil
+	}
+	if !c.authed {
+		c.srv.fails.failed(c.peer)
+	}
+	c.srv.warn(c.log, c.peer, "ecr HTTP request on the ECR port refused; closing", "line", clip(string(line)))
+	return errHTTP
 }
 
 // awaitInput waits for the next byte under the idle rules: a connection
@@ -202,8 +235,13 @@ func (c *conn) accept(m *Message, pe *Error) error {
 		return c.finish(m, Errorf(CodeUnavailable, "too many connections; try again later"))
 	case !authed:
 		return c.authenticate(m, pe)
+	case pe != nil && !c.established && (pe.Code == CodeFormat || pe.Code == CodeTooLarge):
+		// Not the protocol at all: answer without echoing anything, close.
+		c.srv.warn(c.log, c.peer, "ecr undecodable input before any valid request; closing",
+			"code", pe.Code, "detail", clip(pe.Message))
+		return c.finish(nil, pe)
 	case pe != nil:
-		c.log.Info("ecr bad input", "code", pe.Code, "field", pe.Field, "detail", pe.Message)
+		c.srv.warn(c.log, c.peer, "ecr bad input", "code", pe.Code, "field", clip(pe.Field), "detail", clip(pe.Message))
 		return c.spawn(nil, func() { c.sendQuiet(pe.Reply(m)) })
 	}
 	return c.dispatch(m)
@@ -211,15 +249,27 @@ func (c *conn) accept(m *Message, pe *Error) error {
 
 // authenticate admits a remote connection whose first message is HELLO
 // with the shared key; anything else gets E_AUTH and the connection closes.
+// After failures from the same address the answer is delayed (AuthDelay).
 func (c *conn) authenticate(m *Message, pe *Error) error {
+	if c.hello != nil {
+		c.hello.Stop() // the first message came in time
+	}
+	if d := c.srv.fails.delay(c.peer); d > 0 {
+		c.log.Debug("ecr delaying the HELLO answer after failed ones", "delay", d)
+		if err := c.srv.sleep(c.ctx, d); err != nil {
+			return err
+		}
+	}
 	if pe == nil && m.Type == TypeHello &&
 		subtle.ConstantTimeCompare([]byte(m.Key), []byte(c.needKey)) == 1 {
+		c.srv.fails.succeeded(c.peer)
 		c.mu.Lock()
 		c.authed = true
 		c.mu.Unlock()
 		return c.dispatch(m)
 	}
-	c.log.Warn("ecr authentication failed")
+	c.srv.fails.failed(c.peer)
+	c.srv.warn(c.log, c.peer, "ecr authentication failed")
 	return c.finish(m, Errorf(CodeAuth, "send HELLO with the shared key first"))
 }
 
@@ -235,7 +285,7 @@ func (c *conn) finish(m *Message, err *Error) error {
 func (c *conn) dispatch(m *Message) error {
 	if err := m.Validate(); err != nil {
 		pe := AsError(err)
-		c.log.Info("ecr invalid request", "type", m.Type, "code", pe.Code, "field", pe.Field)
+		c.srv.warn(c.log, c.peer, "ecr invalid request", "type", clip(m.Type), "code", pe.Code, "field", pe.Field)
 		return c.spawn(nil, func() { c.sendQuiet(pe.Reply(m)) })
 	}
 	if !IsRequest(m.Type) {
@@ -243,6 +293,7 @@ func (c *conn) dispatch(m *Message) error {
 			c.sendQuiet(Errorf(CodeType, "%s is not a request type", m.Type).Reply(m))
 		})
 	}
+	c.established = true
 	if busy, dup := c.checkInFlight(m); dup || busy != nil {
 		if busy == nil {
 			c.log.Debug("ecr retransmitted request ignored", "id", m.ID)
@@ -309,19 +360,29 @@ func (c *conn) endRequest(req *Message) {
 	}
 }
 
-// send writes one message; a dead framed link closes the connection.
+// send writes one message. A failed write leaves the stream unusable, so
+// it closes the connection: a dead framed link, a peer that does not read
+// (a write timed out, or MaxOutput bytes are waiting), a broken socket.
 func (c *conn) send(m *Message) error {
 	err := c.wire.send(c.ctx, m)
-	var le *LinkError
-	if errors.As(err, &le) {
-		c.log.Warn("ecr link failed; closing", "err", err)
-		c.close()
+	if err == nil {
+		c.log.Debug("ecr response", "msg", m)
+		return nil
 	}
-	if err != nil {
-		return err
+	var (
+		le *LinkError
+		pe *Error
+	)
+	switch {
+	case errors.As(err, &pe):
+		return err // the message could not be encoded; the stream is intact
+	case errors.As(err, &le):
+		c.srv.warn(c.log, c.peer, "ecr link failed; closing", "err", err)
+	case errors.Is(err, ErrSlowReader), isTimeout(err):
+		c.srv.warn(c.log, c.peer, "ecr peer does not read its answers; closing", "err", err)
 	}
-	c.log.Debug("ecr response", "msg", m)
-	return nil
+	c.close()
+	return err
 }
 
 // sendQuiet sends an answer the server composed itself; a failure is

@@ -13,10 +13,19 @@
 //     FrameReader).
 //   - Server answers requests on any net.Listener through a Handler, one
 //     goroutine per request, and answers HELLO and PING itself; the
-//     encoding of each connection is chosen by its first byte.
+//     encoding of each connection is chosen by its first byte. Before a
+//     connection's first valid request, an HTTP line (a browser on the
+//     till) closes it unanswered and undecodable input closes it after
+//     E_FORMAT. Echoed and logged client values are cut to MaxEcho bytes,
+//     answers waiting for a client that does not read are bounded
+//     (MaxOutput), and bad input is logged as one warning per peer per
+//     interval.
 //   - Listen opens the transports: TCP on loopback (remote only with a
 //     shared key), a unix socket, or a Windows named pipe with an explicit
-//     security descriptor.
+//     security descriptor. A listener with a shared key (RequireKeyWith)
+//     is remote: HELLO deadline, per-listener and per-peer caps, a delay
+//     after failed HELLOs, and never the slots kept for local listeners
+//     (ServerOptions.LocalReserve).
 //   - Client (Dial) speaks either encoding; the tillbridge CLI and the
 //     tests use it.
 //

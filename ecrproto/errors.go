@@ -39,11 +39,11 @@ func (e *Error) Error() string {
 
 // Reply returns the ERROR message that reports e to the peer, answering
 // req (which may be nil or partly decoded: its id, lane and ref are echoed
-// when known).
+// when known, each cut to MaxEcho bytes).
 func (e *Error) Reply(req *Message) *Message {
-	m := &Message{Type: TypeError, Code: e.Code, Field: e.Field, Message: e.Message}
+	m := &Message{Type: TypeError, Code: e.Code, Field: clip(e.Field), Message: e.Message}
 	if req != nil {
-		m.ID, m.Lane, m.Ref = req.ID, req.Lane, req.Ref
+		m.ID, m.Lane, m.Ref = clip(req.ID), clip(req.Lane), clip(req.Ref)
 	}
 	return m
 }
@@ -88,6 +88,13 @@ var (
 	// ErrRemoteNotAllowed is returned by Listen for a non-loopback TCP
 	// address without AllowRemote and a SharedKey.
 	ErrRemoteNotAllowed = errors.New("ecrproto: non-loopback address needs AllowRemote and a SharedKey")
+	// ErrKeyTooShort is returned by Listen for a SharedKey shorter than
+	// MinKeyLen.
+	ErrKeyTooShort = errors.New("ecrproto: the shared key is shorter than 16 characters")
+	// ErrSlowReader is returned by ResponseWriter.Send when the peer does
+	// not read its answers: more than ServerOptions.MaxOutput bytes were
+	// waiting to be sent. The server closes the connection.
+	ErrSlowReader = errors.New("ecrproto: the peer is not reading; answers waiting exceed the bound")
 	// ErrAddrInUse is returned by Listen when a live server already
 	// answers on the unix socket path or pipe.
 	ErrAddrInUse = errors.New("ecrproto: address in use by a live server")

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 )
 
 // Transport defaults.
@@ -36,8 +37,12 @@ type ListenConfig struct {
 	// SharedKey.
 	AllowRemote bool
 	// SharedKey, if set on a tcp listener, makes every connection start
-	// with HELLO carrying this key (E_AUTH and close otherwise).
+	// with HELLO carrying this key (E_AUTH and close otherwise). It has at
+	// least MinKeyLen characters. A listener with a key is a remote
+	// listener: Remote limits it.
 	SharedKey string
+	// Remote limits the connections of a listener with a SharedKey.
+	Remote RemoteOptions
 	// Mode is the unix socket's permission bits (default 0660).
 	Mode os.FileMode
 	// Group is who besides root/SYSTEM may connect: for unix a group name
@@ -81,13 +86,16 @@ func listenTCP(ctx context.Context, cfg *ListenConfig) (net.Listener, error) {
 	if !isLoopback(cfg.Address) && (!cfg.AllowRemote || cfg.SharedKey == "") {
 		return nil, ErrRemoteNotAllowed
 	}
+	if cfg.SharedKey != "" && len(cfg.SharedKey) < MinKeyLen {
+		return nil, ErrKeyTooShort
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Address)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.SharedKey != "" {
-		return RequireKey(ln, cfg.SharedKey), nil
+		return RequireKeyWith(ln, cfg.SharedKey, cfg.Remote), nil
 	}
 	return ln, nil
 }
@@ -106,26 +114,63 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// RequireKey wraps ln so that Server.Serve requires every connection from
-// it to open with HELLO carrying key. Listen does this for tcp listeners
-// with a SharedKey. An empty key returns ln unchanged.
+// MinKeyLen is the shortest shared key Listen accepts: a key is the only
+// thing between a remote peer and the payment commands.
+const MinKeyLen = 16
+
+// Defaults of RemoteOptions.
+const (
+	DefaultRemoteMaxConns  = 16               // per remote listener
+	DefaultMaxConnsPerPeer = 4                // per peer IP, over all remote listeners
+	DefaultHelloTimeout    = 10 * time.Second // to send HELLO with the key
+)
+
+// RemoteOptions limits the connections of a remote listener (one with a
+// shared key). Zero values mean the defaults; a negative HelloTimeout
+// disables it. Connections over a cap are closed at once, unanswered.
+type RemoteOptions struct {
+	// MaxConns caps this listener's connections (DefaultRemoteMaxConns).
+	// Remote connections together never take the slots of MaxConns that
+	// ServerOptions.LocalReserve keeps for local listeners.
+	MaxConns int
+	// MaxConnsPerPeer caps the connections from one IP address over all
+	// remote listeners (DefaultMaxConnsPerPeer).
+	MaxConnsPerPeer int
+	// HelloTimeout is how long a new connection has to send its first
+	// message, HELLO with the key (DefaultHelloTimeout); it is closed
+	// otherwise.
+	HelloTimeout time.Duration
+}
+
+func (o RemoteOptions) withDefaults() RemoteOptions {
+	o.MaxConns = positive(o.MaxConns, DefaultRemoteMaxConns)
+	o.MaxConnsPerPeer = positive(o.MaxConnsPerPeer, DefaultMaxConnsPerPeer)
+	o.HelloTimeout = orDefault(o.HelloTimeout, DefaultHelloTimeout)
+	return o
+}
+
+// RequireKey wraps ln so that Server.Serve treats it as a remote listener
+// with default RemoteOptions: RequireKeyWith(ln, key, RemoteOptions{}).
 func RequireKey(ln net.Listener, key string) net.Listener {
+	return RequireKeyWith(ln, key, RemoteOptions{})
+}
+
+// RequireKeyWith wraps ln so that Server.Serve treats it as a remote
+// listener: every connection must open with HELLO carrying key, within
+// opts.HelloTimeout, and opts caps its connections. The server decides
+// this by the listener, never by the peer's address. Listen does this for
+// tcp listeners with a SharedKey. An empty key returns ln unchanged.
+func RequireKeyWith(ln net.Listener, key string, opts RemoteOptions) net.Listener {
 	if key == "" {
 		return ln
 	}
-	return &keyListener{Listener: ln, key: key}
+	return &keyListener{Listener: ln, key: key, opts: opts.withDefaults()}
 }
 
 type keyListener struct {
 	net.Listener
-	key string
-}
-
-func requiredKey(ln net.Listener) string {
-	if kl, ok := ln.(*keyListener); ok {
-		return kl.key
-	}
-	return ""
+	key  string
+	opts RemoteOptions
 }
 
 // pipeSDDL is the named pipe's security descriptor: full control for

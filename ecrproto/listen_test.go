@@ -37,11 +37,12 @@ func TestListen_TCPDefaultsToLoopbackOnly(t *testing.T) {
 	}
 }
 
+// testKey is a shared key of the minimum length.
+const testKey = "0123456789abcdef"
+
 func TestListen_RemoteNeedsKey(t *testing.T) {
-	srv := newServer(t, ecrproto.ServerOptions{Handler: ecrproto.HandlerFunc(saleHandler)})
-	addr, _ := serve(t, srv, ecrproto.ListenConfig{Address: "0.0.0.0:0", AllowRemote: true, SharedKey: "k3y"})
-	_, port, _ := net.SplitHostPort(addr)
-	addr = net.JoinHostPort("127.0.0.1", port)
+	srv := newServer(t, ecrproto.ServerOptions{AuthDelay: -1, Handler: ecrproto.HandlerFunc(saleHandler)})
+	addr, _ := serve(t, srv, ecrproto.ListenConfig{Address: "127.0.0.2:0", SharedKey: testKey})
 
 	p := dialRaw(t, "tcp", addr) // anything but HELLO first
 	p.write([]byte(`{"type":"PING","id":"1"}` + "\n"))
@@ -63,9 +64,16 @@ func TestListen_RemoteNeedsKey(t *testing.T) {
 		t.Fatal("Dial with the wrong key succeeded")
 	}
 	for _, framed := range []bool{false, true} {
-		c := dial(t, "tcp", addr, &ecrproto.ClientOptions{Key: "k3y", Framed: framed})
+		c := dial(t, "tcp", addr, &ecrproto.ClientOptions{Key: testKey, Framed: framed})
 		r, _ := c.Sale(ctxT(t), "1", "R1", 100, "HKD", "")
 		wantResult(t, r, ecrproto.StatusApproved)
+	}
+}
+
+func TestListen_KeyTooShort(t *testing.T) {
+	_, err := ecrproto.Listen(ctxT(t), ecrproto.ListenConfig{Address: "127.0.0.1:0", SharedKey: testKey[:ecrproto.MinKeyLen-1]})
+	if !errors.Is(err, ecrproto.ErrKeyTooShort) {
+		t.Fatalf("a %d-character key: %v, want ErrKeyTooShort", ecrproto.MinKeyLen-1, err)
 	}
 }
 

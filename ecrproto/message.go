@@ -151,7 +151,8 @@ func (m *Message) Clone() *Message {
 }
 
 // LogValue implements slog.LogValuer. The barcode is masked to its last 4
-// characters and the key is never shown, so messages can be logged as is.
+// characters, the key is never shown, and every value is cut to MaxEcho
+// bytes, so messages can be logged as is.
 func (m *Message) LogValue() slog.Value {
 	var attrs []slog.Attr
 	for i := range fieldTable {
@@ -168,7 +169,7 @@ func (m *Message) LogValue() slog.Value {
 		case "receipt":
 			v = "(" + itoa(int64(len(v))) + " bytes)"
 		}
-		attrs = append(attrs, slog.String(f.name, v))
+		attrs = append(attrs, slog.String(f.name, clip(v)))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -20,6 +20,11 @@ const (
 	DefaultMaxRetransmits = 3                // framed: retransmissions after the first send
 	DefaultMaxConns       = 64
 	DefaultMaxInFlight    = 32 // requests in flight per connection
+	DefaultLocalReserve   = 16 // slots of MaxConns remote listeners never take
+	DefaultAuthDelay      = time.Second
+	DefaultAuthDelayMax   = 30 * time.Second
+	DefaultMaxOutput      = 4 * DefaultMaxMessageSize // answer bytes waiting to be sent, per connection
+	DefaultLogInterval    = time.Minute               // one warning per peer per interval
 )
 
 // Handler answers requests. The server calls ServeECR in a goroutine of
@@ -71,7 +76,28 @@ type ServerOptions struct {
 	MaxRetransmits int           // DefaultMaxRetransmits
 	MaxConns       int           // DefaultMaxConns; excess connections get E_UNAVAILABLE and are closed
 	MaxInFlight    int           // DefaultMaxInFlight; excess requests get E_UNAVAILABLE
-	Logger         *slog.Logger  // default: discard
+	// LocalReserve is how many of MaxConns only local listeners (those
+	// without a shared key: loopback TCP, unix socket, pipe) may use, so
+	// remote peers cannot lock the ECR out (DefaultLocalReserve, at most
+	// half of MaxConns).
+	LocalReserve int
+	// AuthDelay is the delay before answering the first message of a
+	// remote connection from an address whose previous one failed to
+	// authenticate; it doubles with each further failure up to
+	// AuthDelayMax (DefaultAuthDelay, DefaultAuthDelayMax). Negative
+	// disables the delay.
+	AuthDelay    time.Duration
+	AuthDelayMax time.Duration
+	// MaxOutput bounds the bytes of answers waiting to be sent on one
+	// connection (DefaultMaxOutput): a peer that does not read is
+	// disconnected when it is reached, as it is when a write times out.
+	MaxOutput int
+	// LogInterval is how often a peer's bad input, failed HELLOs or
+	// refused connections may be logged as a warning
+	// (DefaultLogInterval); the rest are logged at debug level and counted
+	// in the next warning.
+	LogInterval time.Duration
+	Logger      *slog.Logger // default: discard
 }
 
 func (o ServerOptions) withDefaults() ServerOptions {
@@ -83,6 +109,11 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	o.MaxRetransmits = max(orDefault(o.MaxRetransmits, DefaultMaxRetransmits), 0)
 	o.MaxConns = positive(o.MaxConns, DefaultMaxConns)
 	o.MaxInFlight = positive(o.MaxInFlight, DefaultMaxInFlight)
+	o.LocalReserve = min(positive(o.LocalReserve, DefaultLocalReserve), o.MaxConns/2)
+	o.AuthDelay = orDefault(o.AuthDelay, DefaultAuthDelay)
+	o.AuthDelayMax = max(positive(o.AuthDelayMax, DefaultAuthDelayMax), o.AuthDelay)
+	o.MaxOutput = positive(o.MaxOutput, DefaultMaxOutput)
+	o.LogInterval = positive(o.LogInterval, DefaultLogInterval)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -124,10 +155,17 @@ type Server struct {
 	cancel   context.CancelFunc
 	shutting atomic.Bool
 
+	limiter *logLimiter
+	fails   *authFailures
+	sleep   func(ctx context.Context, d time.Duration) error // the failed-HELLO delay; replaced by tests
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
-	counted   int // conns within MaxConns
+	counted   int            // conns within MaxConns
+	remote    int            // of counted, those from remote listeners
+	peers     map[string]int // remote conns per peer IP
+	rejected  int            // local conns over MaxConns, waiting for their E_UNAVAILABLE
 	nextID    uint64
 	drained   chan struct{} // closed once shutting and no conns remain
 	drainOnce sync.Once
@@ -140,8 +178,11 @@ func NewServer(opts ServerOptions) *Server {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel,
+		limiter:   newLogLimiter(opts.LogInterval, time.Now),
+		fails:     newAuthFailures(opts.AuthDelay, opts.AuthDelayMax, time.Now),
+		sleep:     sleepCtx,
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
-		drained: make(chan struct{})}
+		peers: map[string]int{}, drained: make(chan struct{})}
 	s.SetHandler(opts.Handler)
 	return s
 }
@@ -175,17 +216,56 @@ func (s *Server) currentHandler() Handler {
 	return nil
 }
 
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// warn logs an event a peer caused (bad input, a failed HELLO, a refused
+// connection) as a warning at most once per LogInterval per peer, with the
+// number suppressed since; the others go to the debug level.
+func (s *Server) warn(log *slog.Logger, peer, msg string, args ...any) {
+	if ok, n := s.limiter.allow(peer); ok {
+		log.Warn(msg, append(args, "suppressed_since_last", n)...)
+		return
+	}
+	log.Debug(msg, args...)
+}
+
+// listenerState is what Serve knows of one listener: its remote options
+// (nil for a local listener) and how many connections it holds.
+type listenerState struct {
+	key    string
+	remote *RemoteOptions
+	conns  int // remote listeners: open connections; guarded by Server.mu
+}
+
+func newListenerState(ln net.Listener) *listenerState {
+	if kl, ok := ln.(*keyListener); ok {
+		o := kl.opts
+		return &listenerState{key: kl.key, remote: &o}
+	}
+	return &listenerState{}
+}
+
 // Serve accepts connections on ln until Shutdown or Close, when it returns
 // ErrServerClosed; it closes ln. Listeners from RequireKey (and from
-// Listen for remote TCP) make every connection start with HELLO and the
-// key.
+// Listen for TCP with a shared key) are remote listeners: every connection
+// starts with HELLO and the key, and RemoteOptions caps them.
 func (s *Server) Serve(ln net.Listener) error {
 	if !s.trackListener(ln) {
 		ln.Close()
 		return ErrServerClosed
 	}
 	defer s.untrackListener(ln)
-	key := requiredKey(ln)
+	ls := newListenerState(ln)
 	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -202,7 +282,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		if c := s.newConn(nc, key); c != nil {
+		if c := s.newConn(nc, ls); c != nil {
 			go c.serve()
 		}
 	}
@@ -226,29 +306,85 @@ func (s *Server) untrackListener(ln net.Listener) {
 }
 
 // newConn registers an accepted connection, or closes it if the server is
-// shutting down.
-func (s *Server) newConn(nc net.Conn, key string) *conn {
+// shutting down or a cap refuses it (see admit).
+func (s *Server) newConn(nc net.Conn, ls *listenerState) *conn {
+	peer := peerHost(nc.RemoteAddr())
+	c, why := s.register(nc, ls, peer)
+	if c == nil {
+		nc.Close()
+		if why != "" {
+			s.warn(s.log, peer, "ecr connection refused", "remote", addrString(nc.RemoteAddr()), "reason", why)
+		}
+	}
+	return c
+}
+
+// register admits and records a new connection; it returns nil when the
+// server is shutting down or a cap refuses it (why says which cap).
+func (s *Server) register(nc net.Conn, ls *listenerState, peer string) (c *conn, why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutting.Load() {
-		nc.Close()
-		return nil
+		return nil, ""
+	}
+	reject, why := s.admit(ls, peer)
+	if why != "" {
+		return nil, why
 	}
 	s.nextID++
-	over := s.counted >= s.opts.MaxConns
-	if !over {
-		s.counted++
-	}
-	c := newConn(s, s.nextID, nc, key, over)
+	c = newConn(s, s.nextID, nc, ls, peer, reject)
 	s.conns[c] = struct{}{}
-	return c
+	return c, ""
+}
+
+// admit counts a new connection against the caps. A local connection over
+// MaxConns is admitted as reject (answered E_UNAVAILABLE, then closed),
+// unless as many are already waiting for that answer; a remote one over
+// any cap is refused at once. why says why a connection is refused.
+// Callers hold s.mu.
+func (s *Server) admit(ls *listenerState, peer string) (reject bool, why string) {
+	o := &s.opts
+	if r := ls.remote; r != nil {
+		switch {
+		case s.counted >= o.MaxConns, s.remote >= o.MaxConns-o.LocalReserve:
+			return false, "remote connections fill their share of max_conns"
+		case ls.conns >= r.MaxConns:
+			return false, "the listener's max_conns reached"
+		case s.peers[peer] >= r.MaxConnsPerPeer:
+			return false, "the peer's max_conns_per_peer reached"
+		}
+		s.counted++
+		s.remote++
+		ls.conns++
+		s.peers[peer]++
+		return false, ""
+	}
+	if s.counted < o.MaxConns {
+		s.counted++
+		return false, ""
+	}
+	if s.rejected >= o.MaxConns {
+		return false, "max_conns reached"
+	}
+	s.rejected++
+	return true, ""
 }
 
 func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
-	if !c.reject {
+	switch {
+	case c.reject:
+		s.rejected--
+	case c.ls.remote != nil:
+		s.counted--
+		s.remote--
+		c.ls.conns--
+		if s.peers[c.peer]--; s.peers[c.peer] <= 0 {
+			delete(s.peers, c.peer)
+		}
+	default:
 		s.counted--
 	}
 	s.checkDrained()

@@ -2,11 +2,13 @@ package ecrproto
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,24 +71,56 @@ type wireConfig struct {
 	writeTimeout time.Duration
 	ackTimeout   time.Duration
 	retransmits  int
+	// maxOutput bounds the bytes of messages waiting to be sent; 0 means
+	// no bound. Going over it fails the send with ErrSlowReader.
+	maxOutput int
+	// screen, if set, sees every non-blank JSON line before it is decoded;
+	// an error it returns ends the connection.
+	screen func(line []byte) error
 }
 
 func newWire(enc Encoding, nc net.Conn, br *bufio.Reader, cfg wireConfig, done <-chan struct{}) wire {
-	w := &rawWriter{conn: nc, timeout: cfg.writeTimeout}
+	w := &rawWriter{conn: nc, timeout: cfg.writeTimeout, maxOutput: int64(cfg.maxOutput)}
 	if enc == EncodingFramed {
 		l := &link{w: w, ackTimeout: cfg.ackTimeout, retransmits: cfg.retransmits,
 			slot: make(chan struct{}, 1), ctl: make(chan FrameKind, 1), done: done}
 		return &frameWire{r: NewFrameReader(br, cfg.maxSize), w: w, link: l}
 	}
-	return &jsonWire{r: NewJSONReader(br, cfg.maxSize), w: w}
+	return &jsonWire{r: NewJSONReader(br, cfg.maxSize), w: w, screen: cfg.screen}
 }
 
 // rawWriter serialises whole writes (a line, a frame, an ACK byte) on a
-// connection, each bounded by the write timeout.
+// connection, each bounded by the write timeout. It also keeps the count
+// of message bytes waiting to be sent (reserve, release).
 type rawWriter struct {
-	mu      sync.Mutex
-	conn    net.Conn
-	timeout time.Duration
+	mu        sync.Mutex
+	conn      net.Conn
+	timeout   time.Duration
+	maxOutput int64 // 0: no bound
+	pending   atomic.Int64
+}
+
+// reserve counts n bytes of a message about to wait for the connection.
+// It fails with ErrSlowReader when that would put more than maxOutput
+// bytes in waiting; a message is always let through when nothing waits,
+// whatever its size.
+func (w *rawWriter) reserve(n int) error {
+	if w.maxOutput <= 0 {
+		return nil
+	}
+	total := w.pending.Add(int64(n))
+	if total > w.maxOutput && total > int64(n) {
+		w.pending.Add(-int64(n))
+		return ErrSlowReader
+	}
+	return nil
+}
+
+// release uncounts n bytes reserved before.
+func (w *rawWriter) release(n int) {
+	if w.maxOutput > 0 {
+		w.pending.Add(-int64(n))
+	}
 }
 
 func (w *rawWriter) write(b []byte) error {
@@ -102,18 +136,38 @@ func (w *rawWriter) write(b []byte) error {
 }
 
 type jsonWire struct {
-	r *JSONReader
-	w *rawWriter
+	r      *JSONReader
+	w      *rawWriter
+	screen func([]byte) error
 }
 
-func (j *jsonWire) readItem() (*Message, error) { return j.r.readItem() }
+func (j *jsonWire) readItem() (*Message, error) {
+	line, err := j.r.readLine()
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil, nil
+	}
+	if j.screen != nil {
+		if err := j.screen(line); err != nil {
+			return nil, err
+		}
+	}
+	return DecodeJSON(line)
+}
 
 func (j *jsonWire) send(_ context.Context, m *Message) error {
 	b, err := AppendJSON(make([]byte, 0, 256), m)
 	if err != nil {
 		return err
 	}
-	return j.w.write(append(b, '\n'))
+	b = append(b, '\n')
+	if err := j.w.reserve(len(b)); err != nil {
+		return err
+	}
+	defer j.w.release(len(b))
+	return j.w.write(b)
 }
 
 type frameWire struct {
@@ -154,6 +208,11 @@ func (f *frameWire) send(ctx context.Context, m *Message) error {
 	if err != nil {
 		return err
 	}
+	n := len(payload) + 3 // STX, ETX, LRC
+	if err := f.w.reserve(n); err != nil {
+		return err
+	}
+	defer f.w.release(n)
 	return f.link.send(ctx, payload)
 }
 
