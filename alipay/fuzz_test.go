@@ -41,7 +41,7 @@ func TestTestdataAnswers(t *testing.T) {
 	})
 	t.Run("ILLEGAL_PARTNER", func(t *testing.T) {
 		res, err := serve(t, "fail_illegal_partner.xml").Query(ctxT(t), "T1")
-		if !isGateway("ILLEGAL_PARTNER")(err) || res.Outcome != OutcomeDeclined || res.Status != StatusUnknown {
+		if !isGateway("ILLEGAL_PARTNER")(err) || res.Outcome != OutcomeUnknown || res.Status != StatusUnknown {
 			t.Fatalf("%+v, %v", res, err)
 		}
 	})
