@@ -30,19 +30,6 @@ func (o Outcome) String() string {
 // codeSystemError is the only code that marks an outage (reference §6.4).
 const codeSystemError = "SYSTEM_ERROR"
 
-// isGatewayDecline reports whether an is_success=F code is a definite
-// refusal of the request (reference §5.2, §6.4, §14): the gateway did not
-// process it. Any other is_success=F code, or none, is Unknown.
-func isGatewayDecline(code string) bool {
-	switch code {
-	case "ILLEGAL_SIGN", "ILLEGAL_PARTNER", "ILLEGAL_SIGN_TYPE", "ILLEGAL_ARGUMENT",
-		"INVALID_PARAMETER", "ILLEGAL_SERVICE", "ILLEGAL_EXTERFACE",
-		"ILLEGAL_PARTNER_EXTERFACE", "HAS_NO_PRIVILEGE", "ILLEGAL_CHARSET", "ILLEGAL_ENCODING":
-		return true
-	}
-	return false
-}
-
 // isBusinessDecline reports whether a result_code FAIL/FAILED error code of
 // service is known to be permanent (reference §6.4, §7.2, §8.2, §9, §11.2).
 // Codes that imply the trade may exist or be paid (TRADE_BUYER_NOT_MATCH,
@@ -129,14 +116,26 @@ func (d Detail) ErrorCode() string {
 //   - Success: err == nil, is_success=T, signature verified, result_code
 //     exactly SUCCESS, and SYSTEM_ERROR nowhere (for pay, also no
 //     alipay_trans_status other than TRADE_SUCCESS).
-//   - Declined: a *GatewayError whose code is a known gateway refusal
-//     (ILLEGAL_SIGN, ILLEGAL_PARTNER, …), an *InvalidRequestError (nothing
-//     was sent), or a verified result_code FAIL/FAILED whose error is a
-//     known permanent code of that service; for cancel also retry_flag=N.
-//   - Unknown: any other error (transport, timeout, HTTP status, malformed
-//     or oversize body, bad or missing signature, mismatched echo),
-//     SYSTEM_ERROR anywhere, UNKNOW/UNKNOWN/missing result code, and any
-//     FAIL/FAILED with an unlisted code.
+//   - Declined: a verified result_code FAIL/FAILED whose error is a known
+//     permanent code of that service (for cancel also a verified
+//     retry_flag=N), or an *InvalidRequestError (nothing was sent: a fact
+//     the client knows by itself).
+//   - Unknown: everything else. That includes every is_success=F answer
+//     (*GatewayError), whatever its code: Alipay does not sign them, so
+//     anything on the path (a proxy, a captive portal, an attacker) can
+//     forge one while the request went on to Alipay, or reached it another
+//     way; for a pay that would be a DECLINED sale whose money was taken
+//     (invariants 2 and 3). It also includes transport errors, timeouts,
+//     HTTP statuses other than 200, malformed or oversize bodies, a bad or
+//     missing signature, a mismatched echo, SYSTEM_ERROR anywhere,
+//     UNKNOW/UNKNOWN/missing result codes, and FAIL/FAILED with an
+//     unlisted code.
+//
+// The cost of the is_success=F rule is time, not money: a till whose key is
+// wrong (a genuine ILLEGAL_SIGN, where the request was never processed)
+// polls and cancels each sale until the pay deadline instead of hearing
+// DECLINED at once; the error text says "gateway refused the signature:
+// check keys" (see GatewayError) in the log and the journal.
 func Classify(service string, d Detail, err error) Outcome {
 	if d.Error == codeSystemError || d.DetailErrorCode == codeSystemError || d.GatewayError == codeSystemError {
 		return OutcomeUnknown
@@ -166,12 +165,14 @@ func Classify(service string, d Detail, err error) Outcome {
 	return OutcomeUnknown
 }
 
-// classifyErr classifies a call that returned an error.
+// classifyErr classifies a call that returned an error: only a request
+// the client refused to send is Declined. A *GatewayError (is_success=F)
+// is Unknown: it carries no signature (reference §4.4, §5.2), so it proves
+// nothing about what Alipay did. (§5.2 calls a non-SYSTEM_ERROR refusal a
+// definite failure of the request, but which codes come at gateway level is
+// UNCONFIRMED and an unsigned answer cannot be told from a forged one: the
+// safe reading is Unknown, which a signed query resolves.)
 func classifyErr(err error) Outcome {
-	var gw *GatewayError
-	if errors.As(err, &gw) && isGatewayDecline(gw.Code) {
-		return OutcomeDeclined
-	}
 	var inv *InvalidRequestError
 	if errors.As(err, &inv) {
 		return OutcomeDeclined

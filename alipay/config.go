@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -27,8 +28,16 @@ const (
 // it and applies the defaults.
 type Config struct {
 	// GatewayURL is the mapi endpoint, e.g.
-	// https://globalmapi.alipay.com/gateway.do (http or https).
+	// https://globalmapi.alipay.com/gateway.do. Plain http is accepted only
+	// to a loopback host (a sandbox on the same machine) unless
+	// InsecureHTTP is set.
 	GatewayURL string
+	// InsecureHTTP allows a plain http:// GatewayURL to a host that is not
+	// loopback (a test network). Over such a link buyer codes travel in
+	// clear and anyone on the path can drop, delay or forge the unsigned
+	// answers; outcomes stay safe (they are Unknown and queried) but sales
+	// are then delayed or disturbed at will. Never for production.
+	InsecureHTTP bool
 	// Partner is the partner ID (PID): 16 digits starting with 2088. It is
 	// also sent as alipay_seller_id on pay.
 	Partner string
@@ -139,6 +148,9 @@ func (c Config) Validate() error {
 	bad := func(field, reason string) { errs = append(errs, &ConfigError{Field: field, Reason: reason}) }
 	if err := checkURL(c.GatewayURL, true); err != "" {
 		bad("GatewayURL", err)
+	} else if InsecureGatewayURL(c.GatewayURL) && !c.InsecureHTTP {
+		bad("GatewayURL", fmt.Sprintf("%q is plain http to a host that is not loopback; use https "+
+			"(or set InsecureHTTP for a test network)", c.GatewayURL))
 	}
 	if !validPartner(c.Partner) {
 		bad("Partner", fmt.Sprintf("%q must be 16 digits starting with 2088", c.Partner))
@@ -214,6 +226,28 @@ func checkURL(s string, required bool) string {
 		return fmt.Sprintf("%q is not an absolute http or https URL", s)
 	}
 	return ""
+}
+
+// InsecureGatewayURL reports whether s is a plain http:// URL whose host is
+// not loopback: not "localhost", not in 127.0.0.0/8, not ::1. Such a URL
+// needs Config.InsecureHTTP. https URLs, loopback http URLs and strings
+// that are not URLs report false (Validate refuses the latter anyway).
+func InsecureGatewayURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || !strings.EqualFold(u.Scheme, "http") {
+		return false
+	}
+	return !isLoopbackHost(u.Hostname())
+}
+
+// isLoopbackHost reports whether host (without port or brackets) is
+// "localhost" or a loopback IP address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // validPartner reports whether p is 16 digits starting with 2088.

@@ -143,3 +143,44 @@ func TestLoadRSAKeys(t *testing.T) {
 		t.Fatalf("private key as public: %v", err)
 	}
 }
+
+// Plain http is refused to any host that is not loopback, unless
+// InsecureHTTP says so; https and loopback http are always fine.
+func TestConfigPlainHTTPOnlyToLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		url      string
+		insecure bool // InsecureGatewayURL
+	}{
+		{"https://globalmapi.alipay.com/gateway.do", false},
+		{"https://10.0.0.5/gateway.do", false},
+		{"http://127.0.0.1:7430/gateway.do", false},
+		{"http://127.8.9.10/gateway.do", false},
+		{"http://[::1]:7430/gateway.do", false},
+		{"http://localhost:7430/gateway.do", false},
+		{"HTTP://LOCALHOST/gateway.do", false},
+		{"http://globalmapi.alipay.com/gateway.do", true},
+		{"http://10.0.0.5:8080/gateway.do", true},
+		{"http://192.168.1.20/gateway.do", true},
+		{"http://[2001:db8::1]/gateway.do", true},
+		{"http://0.0.0.0:7430/gateway.do", true},
+		{"http://localhost.example.com/gateway.do", true},
+		{"http://128.0.0.1/gateway.do", true},
+	} {
+		if got := InsecureGatewayURL(tc.url); got != tc.insecure {
+			t.Errorf("InsecureGatewayURL(%q) = %v, want %v", tc.url, got, tc.insecure)
+		}
+		cfg := validConfig()
+		cfg.GatewayURL = tc.url
+		err := cfg.Validate()
+		if tc.insecure != hasConfigField(err, "GatewayURL") {
+			t.Errorf("%s: Validate() = %v", tc.url, err)
+		}
+		if tc.insecure && !strings.Contains(err.Error(), "plain http") {
+			t.Errorf("%s: error %q does not say why", tc.url, err)
+		}
+		cfg.InsecureHTTP = true
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s with InsecureHTTP: %v", tc.url, err)
+		}
+	}
+}

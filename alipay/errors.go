@@ -75,17 +75,44 @@ func (e *MalformedError) Error() string {
 // Unwrap returns the underlying error.
 func (e *MalformedError) Unwrap() error { return e.Err }
 
-// GatewayError reports an is_success=F envelope: the gateway rejected the
-// request itself (ILLEGAL_SIGN, ILLEGAL_PARTNER, …). Code is the <error>
-// value; it is empty when the envelope carried none.
+// GatewayError reports an is_success=F envelope: the gateway (or whatever
+// answered in its name) says it rejected the request itself (ILLEGAL_SIGN,
+// ILLEGAL_PARTNER, …). Code is the <error> value; it is empty when the
+// envelope carried none. Such answers are never signed (reference §5.2),
+// so the outcome of the call is always Unknown (see Classify); the error
+// text names what a technician should check.
 type GatewayError struct {
 	// Code is the gateway's error code.
 	Code string
 }
 
-// Error implements error.
+// Error implements error. For ILLEGAL_SIGN it reads "alipay: gateway
+// refused the signature: check keys (…)".
 func (e *GatewayError) Error() string {
-	return "alipay: gateway rejected the request: " + e.Code
+	if hint := gatewayHint(e.Code); hint != "" {
+		return "alipay: " + hint + " (" + e.Code + "; unsigned answer, outcome unknown)"
+	}
+	return "alipay: gateway rejected the request: " + e.Code + " (unsigned answer, outcome unknown)"
+}
+
+// gatewayHint says what to check for a gateway-level refusal code; "" for
+// codes without one.
+func gatewayHint(code string) string {
+	switch code {
+	case "ILLEGAL_SIGN":
+		return "gateway refused the signature: check keys (sign_type and the MD5 key or merchant " +
+			"private key must be the ones Alipay holds for this partner)"
+	case "ILLEGAL_SIGN_TYPE":
+		return "gateway refused the sign type: check keys and sign_type"
+	case "ILLEGAL_PARTNER":
+		return "gateway does not know the partner: check the partner id and that the gateway URL is " +
+			"the right environment"
+	case "ILLEGAL_SERVICE", "ILLEGAL_EXTERFACE", "ILLEGAL_PARTNER_EXTERFACE", "HAS_NO_PRIVILEGE":
+		return "gateway refused the service for this partner: check the Alipay contract"
+	case "ILLEGAL_CHARSET", "ILLEGAL_ENCODING":
+		return "gateway refused the request's encoding: check the charset setting"
+	}
+	return ""
 }
 
 // InvalidRequestError reports a request the client refuses to send (a bad

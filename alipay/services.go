@@ -61,8 +61,9 @@ type PayResult struct {
 }
 
 // Pay sends alipay.acquire.overseas.spot.pay. trans_create_time comes from
-// the client's clock, in GMT+8. A non-nil error explains an Unknown (or a
-// definite gateway-level Declined) outcome; the result is always usable.
+// the client's clock, in GMT+8. A non-nil error explains an Unknown outcome
+// (or, for an *InvalidRequestError, a Declined one: nothing was sent); the
+// result is always usable.
 func (c *Client) Pay(ctx context.Context, r PayRequest) (PayResult, error) {
 	start := time.Now()
 	k := call{service: ServicePay, transID: r.PartnerTransID, buyerCode: r.BuyerCode}
@@ -125,14 +126,15 @@ func (c *Client) payParams(r PayRequest) (map[string]string, error) {
 }
 
 // QueryResult is the answer to Query. Status is the trade's state; Outcome
-// says whether the query itself got a verified answer (a not-found answer
-// is Declined for the query, StatusNotFound for the trade: keep polling).
+// says whether the query itself got a verified answer (a verified not-found
+// answer is Declined for the query, StatusNotFound for the trade: keep
+// polling).
 // ResultCode and Error are as received; business fields only when verified.
 type QueryResult struct {
 	// Outcome is the classification of the query call.
 	Outcome Outcome
-	// Status is the trade status; StatusUnknown unless verified (or an
-	// explicit not-found answer).
+	// Status is the trade status; StatusUnknown unless the answer verified
+	// (an unsigned is_success=F TRADE_NOT_EXIST is StatusUnknown too).
 	Status TradeStatus
 	// ResultCode is result_code as received (SUCCESS, FAIL…).
 	ResultCode string
@@ -187,17 +189,18 @@ func (c *Client) Query(ctx context.Context, partnerTransID string) (QueryResult,
 	return res, err
 }
 
-// queryStatus derives the trade status: the verified alipay_trans_status
-// of a SUCCESS answer, or NotFound for TRADE_NOT_EXIST / TRANS_NOT_FOUND
-// (verified FAIL, or gateway-level is_success=F).
+// queryStatus derives the trade status, from a verified answer only: the
+// alipay_trans_status of a SUCCESS answer, or NotFound for a verified FAIL
+// with TRADE_NOT_EXIST / TRANS_NOT_FOUND. An is_success=F TRADE_NOT_EXIST
+// is StatusUnknown: it is unsigned, and an engine that read it as "no such
+// trade" could decide a sale whose cancel was refused as declined while it
+// is paid.
 func queryStatus(d Detail, err error, out Outcome) TradeStatus {
 	notFound := func(code string) bool { return code == "TRADE_NOT_EXIST" || code == "TRANS_NOT_FOUND" }
 	switch {
 	case out == OutcomeSuccess:
 		return ParseTradeStatus(d.Fields["alipay_trans_status"])
-	case out == OutcomeDeclined && err == nil && notFound(d.Error):
-		return StatusNotFound
-	case d.IsSuccess == "F" && notFound(d.GatewayError):
+	case out == OutcomeDeclined && err == nil && d.Verified && notFound(d.Error):
 		return StatusNotFound
 	}
 	return StatusUnknown

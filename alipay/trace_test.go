@@ -80,7 +80,8 @@ func TestTraceNeverLeaksSecrets(t *testing.T) {
 		first.Outcome != OutcomeSuccess || first.ResultCode != "SUCCESS" || first.HTTPStatus != 200 || first.Duration <= 0 {
 		t.Fatalf("first event %+v", first)
 	}
-	if e := log.events[2]; e.ErrorCode != "ILLEGAL_SIGN" || e.Outcome != OutcomeDeclined {
+	if e := log.events[2]; e.ErrorCode != "ILLEGAL_SIGN" || e.Outcome != OutcomeUnknown ||
+		!strings.Contains(e.Err.Error(), "gateway refused the signature: check keys") {
 		t.Fatalf("gateway error event %+v", e)
 	}
 	if e := log.events[3]; e.HTTPStatus != 500 || e.Err == nil {

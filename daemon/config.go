@@ -41,9 +41,13 @@ type DaemonConfig struct {
 
 // GatewayConfig is the [gateway] table: how to reach and sign for Alipay.
 type GatewayConfig struct {
-	URL      string `toml:"url"`
-	Partner  string `toml:"partner"`
-	SignType string `toml:"sign_type"` // MD5, RSA or RSA2
+	URL string `toml:"url"`
+	// InsecureHTTP allows a plain http:// URL to a host that is not
+	// loopback (a test network); start-up then logs a warning. Without it
+	// such a URL is a config error.
+	InsecureHTTP bool   `toml:"insecure_http"`
+	Partner      string `toml:"partner"`
+	SignType     string `toml:"sign_type"` // MD5, RSA or RSA2
 	// MD5KeyFile names a file holding the MD5 key; MD5Key (inline) is
 	// accepted but discouraged: the config file is less protected.
 	MD5KeyFile string `toml:"md5_key_file"`

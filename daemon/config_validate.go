@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tillbridge/tillbridge/alipay"
 	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/devices/escpos"
 	"github.com/tillbridge/tillbridge/ecrproto"
@@ -123,6 +124,11 @@ var partnerRE = regexp.MustCompile(`^2088[0-9]{12}$`)
 func (g GatewayConfig) validate(ch *checker) {
 	if u, err := url.Parse(g.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		ch.failf("gateway.url", ErrInvalid, "%q is not an http(s) URL", g.URL)
+	} else if alipay.InsecureGatewayURL(g.URL) && !g.InsecureHTTP {
+		// Buyer codes would cross the network in clear, and anyone on the
+		// path could drop, delay or forge the gateway's unsigned answers.
+		ch.failf("gateway.url", ErrInvalid, "%q is plain http to a host that is not loopback "+
+			"(127.0.0.0/8, ::1, localhost): use https, or set gateway.insecure_http = true on a test network", g.URL)
 	}
 	if !partnerRE.MatchString(g.Partner) {
 		ch.failf("gateway.partner", ErrInvalid, "%q must be 16 digits starting with 2088", g.Partner)

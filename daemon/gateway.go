@@ -15,7 +15,7 @@ func alipayConfig(g GatewayConfig) (alipay.Config, error) {
 	if err != nil {
 		return alipay.Config{}, &FieldError{Field: "gateway.sign_type", Err: err}
 	}
-	c := alipay.Config{GatewayURL: g.URL, Partner: g.Partner, SignType: st, MD5Key: g.MD5Key,
+	c := alipay.Config{GatewayURL: g.URL, InsecureHTTP: g.InsecureHTTP, Partner: g.Partner, SignType: st, MD5Key: g.MD5Key,
 		Charset: g.Charset, Timeout: g.Timeout, Extend: alipay.ExtendInfo{
 			SecondaryMerchantID: g.SecondaryMerchantID, SecondaryMerchantName: g.SecondaryMerchantName,
 			SecondaryMerchantIndustry: g.SecondaryMerchantIndustry, StoreID: g.StoreID, StoreName: g.StoreName}}
@@ -43,6 +43,12 @@ func (d *Daemon) openGateway() (queue.Gateway, error) {
 	cfg, err := alipayConfig(d.cfg.Gateway)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.InsecureHTTP && alipay.InsecureGatewayURL(cfg.GatewayURL) {
+		d.log.Warn().Str("component", "gateway").Str("url", cfg.GatewayURL).
+			Msg("gateway.insecure_http: plain http to a host that is not loopback; buyer codes cross the " +
+				"network in clear and answers can be dropped or forged on the path: test networks only, " +
+				"use https in production")
 	}
 	client, err := alipay.NewClient(cfg, alipay.WithTrace(d.traceGateway))
 	if err != nil {

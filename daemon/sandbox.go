@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tillbridge/tillbridge/alipay"
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
 )
 
@@ -116,6 +117,10 @@ func sandboxConfig(o SandboxOptions, gatewayURL, keyFile string) *Config {
 	c := NewConfig()
 	c.Daemon.DataDir = o.DataDir
 	c.Gateway.URL, c.Gateway.Partner, c.Gateway.MD5KeyFile = gatewayURL, SandboxPartner, keyFile
+	// The sandbox runs in this process; listening beyond loopback (an
+	// explicit --sandbox-listen) is a deliberate test setup, with the
+	// start-up warning of gateway.insecure_http.
+	c.Gateway.InsecureHTTP = alipay.InsecureGatewayURL(gatewayURL)
 	c.Gateway.SecondaryMerchantID, c.Gateway.SecondaryMerchantName = "SANDBOX-VENUE", "tillbridge sandbox venue"
 	c.Gateway.SecondaryMerchantIndustry, c.Gateway.StoreID, c.Gateway.StoreName = "7991", "SANDBOX-01", "Sandbox gate"
 	if o.GatewayTimeout > 0 {

@@ -156,6 +156,8 @@ func ambiguousPay(id string, amount int64) []struct {
 		{"F SYSTEM_ERROR", rtAnswer{isSuccess: "F", gwError: "SYSTEM_ERROR"}},
 		{"F unlisted code", rtAnswer{isSuccess: "F", gwError: "TRADE_NOT_EXIST"}},
 		{"F without code", rtAnswer{isSuccess: "F"}},
+		{"F ILLEGAL_SIGN (unsigned)", rtAnswer{isSuccess: "F", gwError: "ILLEGAL_SIGN"}},
+		{"F ILLEGAL_PARTNER (unsigned)", rtAnswer{isSuccess: "F", gwError: "ILLEGAL_PARTNER"}},
 		{"SUCCESS badly signed", rtAnswer{isSuccess: "T", fields: ok, sign: "bad"}},
 		{"SUCCESS unsigned", rtAnswer{isSuccess: "T", fields: ok, sign: "none"}},
 		{"SUCCESS for another trade", signedT(with("partner_trans_id", id+"X"))},
@@ -209,7 +211,7 @@ func TestRedTeamAmbiguousPayIsUnknownAtTheSeam(t *testing.T) {
 	}
 }
 
-// The query side: only a verified status (or an explicit not-found) is a
+// The query side: only a verified status (or a verified not-found) is a
 // trade status; a forged, unsigned or foreign "TRADE_SUCCESS"/"TRADE_CLOSED"
 // is none, and the engine keeps asking.
 func TestRedTeamQueryStatusNeedsAVerifiedAnswer(t *testing.T) {
@@ -232,6 +234,7 @@ func TestRedTeamQueryStatusNeedsAVerifiedAnswer(t *testing.T) {
 		{"FAIL SYSTEM_ERROR", signedT(map[string]string{"result_code": "FAIL", "error": "SYSTEM_ERROR"}), queue.TradeUnknown},
 		{"FAIL unlisted", signedT(map[string]string{"result_code": "FAIL", "error": "NEW_CODE"}), queue.TradeUnknown},
 		{"F SYSTEM_ERROR", rtAnswer{isSuccess: "F", gwError: "SYSTEM_ERROR"}, queue.TradeUnknown},
+		{"F TRADE_NOT_EXIST (unsigned)", rtAnswer{isSuccess: "F", gwError: "TRADE_NOT_EXIST"}, queue.TradeUnknown},
 		{"dropped", rtAnswer{drop: true}, queue.TradeUnknown},
 	}
 	var mu sync.Mutex
@@ -262,6 +265,7 @@ func TestRedTeamAmbiguousCancelAndRefundAreUnknown(t *testing.T) {
 	const id = "TBT120250304020000ABCDEFGH"
 	cancels := []rtAnswer{
 		{isSuccess: "F", gwError: "SYSTEM_ERROR"},
+		{isSuccess: "F", gwError: "ILLEGAL_SIGN"},
 		signedT(map[string]string{"result_code": "FAIL", "error": "SYSTEM_ERROR", "retry_flag": "N", "out_trade_no": id}),
 		signedT(map[string]string{"result_code": "FAIL", "error": "NEW_CODE", "retry_flag": "Y", "out_trade_no": id}),
 		signedT(map[string]string{"result_code": "UNKNOWN", "out_trade_no": id}),
@@ -272,6 +276,8 @@ func TestRedTeamAmbiguousCancelAndRefundAreUnknown(t *testing.T) {
 	}
 	refunds := []rtAnswer{
 		{isSuccess: "F", gwError: "SYSTEM_ERROR"},
+		{isSuccess: "F", gwError: "ILLEGAL_SIGN"},
+		{isSuccess: "T", sign: "bad", fields: map[string]string{"result_code": "FAILED", "error": "RETURN_AMOUNT_EXCEED"}},
 		signedT(map[string]string{"result_code": "UNKNOW", "partner_trans_id": id}),
 		signedT(map[string]string{"result_code": "FAILED", "error": "SYSTEM_ERROR"}),
 		signedT(map[string]string{"result_code": "FAILED", "error": "NEW_CODE"}),
