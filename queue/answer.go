@@ -43,7 +43,7 @@ func (l lifecycle) answer(r result, now time.Time) change {
 func (l lifecycle) answerPay(r result, now time.Time) change {
 	op, res := r.op, r.pay
 	if r.err != nil {
-		res = PayResult{}
+		res = PayResult{Code: res.Code} // an error is Unknown; its code still tells why
 	}
 	op.LastCode = res.Code
 	switch res.Outcome {
@@ -79,7 +79,7 @@ func approve(op Operation, t TradeInfo, now time.Time) change {
 func (l lifecycle) answerQuery(r result, now time.Time) change {
 	op, res := r.op, r.query
 	if r.err != nil {
-		res = QueryResult{}
+		res = QueryResult{Code: res.Code} // an error is Unknown; its code still tells why
 	}
 	op.LastCode = res.Code
 	var c change
@@ -144,7 +144,7 @@ func (l lifecycle) checkAnswer(op Operation, res QueryResult, now time.Time) cha
 func (l lifecycle) answerCancel(r result, now time.Time) change {
 	op, res := r.op, r.cancel
 	if r.err != nil {
-		res = CancelResult{}
+		res = CancelResult{Code: res.Code} // an error is Unknown; its code still tells why
 	}
 	op.LastCode = res.Code
 	var c change
@@ -171,7 +171,7 @@ func (l lifecycle) answerCancel(r result, now time.Time) change {
 func (l lifecycle) answerRefund(r result, now time.Time) change {
 	op, res := r.op, r.refund
 	if r.err != nil {
-		res = RefundResult{}
+		res = RefundResult{Code: res.Code} // an error is Unknown; its code still tells why
 	}
 	op.LastCode = res.Code
 	var c change

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +246,30 @@ func TestCancelDuringCallSupersedesAnswer(t *testing.T) {
 	}
 	if !sawLate {
 		t.Fatalf("no SUPERSEDED event: %v", h.names(op.ID))
+	}
+}
+
+// TestManualReasonKeepsCodeOfAnError: every call refused with an unsigned
+// ILLEGAL_SIGN (an error: Unknown) ends MANUAL with a reason that names the
+// code and says to check the keys, not `last gateway code ""`.
+func TestManualReasonKeepsCodeOfAnError(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxAttempts = 3 })
+	refused := errors.New("alipay: gateway refused the signature: check keys (ILLEGAL_SIGN)")
+	h.gw.set(func(g *fakeGateway) {
+		g.pay = func(PayRequest) (PayResult, error) { return PayResult{Code: "ILLEGAL_SIGN"}, refused }
+		g.query = func(string) (QueryResult, error) { return QueryResult{Code: "ILLEGAL_SIGN"}, refused }
+		g.cancel = func(string) (CancelResult, error) { return CancelResult{Code: "ILLEGAL_SIGN"}, refused }
+	})
+	op := h.sale("r1", 1000)
+	h.pay(op.ID, "281234567890123411")
+	h.advance(15*time.Minute, time.Second)
+	got := h.want(op.ID, StateManual)
+	for _, want := range []string{`last gateway code "ILLEGAL_SIGN"`, "check the keys", op.PartnerTransID} {
+		if !strings.Contains(got.Reason, want) {
+			t.Fatalf("reason %q lacks %q", got.Reason, want)
+		}
+	}
+	if got.LastCode != "ILLEGAL_SIGN" {
+		t.Fatalf("last code %q", got.LastCode)
 	}
 }

@@ -203,9 +203,22 @@ func (l lifecycle) expiryReason(op Operation) string {
 // undecidedReason tells the technician what to do about a sale whose trade
 // state is unknown.
 func (l lifecycle) undecidedReason(op Operation, why string) string {
-	return fmt.Sprintf("%s, last gateway code %q: look up partner_trans_id %s (%d %s) in the "+
+	return fmt.Sprintf("%s, last gateway code %q%s: look up partner_trans_id %s (%d %s) in the "+
 		"Alipay merchant portal; if it was paid, refund it there; then resolve this operation",
-		joinDetail(op.Reason, why), op.LastCode, op.PartnerTransID, op.Amount, op.Currency)
+		joinDetail(op.Reason, why), op.LastCode, codeHint(op.LastCode), op.PartnerTransID, op.Amount,
+		op.Currency)
+}
+
+// codeHint adds what a technician should check for a gateway code that
+// points at the till's own configuration rather than at the trade.
+func codeHint(code string) string {
+	switch code {
+	case "ILLEGAL_SIGN", "ILLEGAL_SIGN_TYPE", "ILLEGAL_KEY":
+		return " (the gateway refused the signature: check the keys and sign_type in the config)"
+	case "ILLEGAL_PARTNER", "ILLEGAL_PARTNER_EXTERFACE":
+		return " (the gateway does not know the partner id: check partner in the config)"
+	}
+	return ""
 }
 
 func joinDetail(a, b string) string {
