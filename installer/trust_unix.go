@@ -110,6 +110,30 @@ func CheckTrustedFolders(dir, what string) error {
 	}
 }
 
+// checkInstallTrust checks what a Linux install hands to the service: the
+// binary and every folder above it, and the folders above the
+// configuration, data, log and runtime folders (those the installer
+// creates and owns itself are not checked).
+func checkInstallTrust(p Plan) error {
+	if err := CheckTrustedBinary(p.Executable); err != nil {
+		return err
+	}
+	dirs := []struct{ dir, what string }{
+		{filepath.Dir(p.Paths.Config), "configuration folder " + filepath.Dir(p.Paths.Config)},
+		{p.Paths.Data, "data folder " + p.Paths.Data},
+		{p.Paths.Logs, "log folder " + p.Paths.Logs},
+	}
+	if p.Paths.Run != "" {
+		dirs = append(dirs, struct{ dir, what string }{p.Paths.Run, "runtime folder " + p.Paths.Run})
+	}
+	for _, d := range dirs {
+		if err := CheckTrustedFolders(d.dir, d.what); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkFolders checks every folder above file up to /: owned by root or
 // okUID, not writable by group or others. A folder above the nearest one
 // may be world-writable when it is root-owned with the sticky bit (/tmp):
