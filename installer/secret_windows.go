@@ -66,7 +66,9 @@ func broadAllowed(dacl *windows.ACL, mask windows.ACCESS_MASK) ([]string, error)
 			if err := windows.GetAce(dacl, i, &ace); err != nil {
 				return nil, err
 			}
-			if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE || ace.Mask&mask == 0 {
+			// An inherit-only entry is for the objects below, not this one.
+			if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE || ace.Header.AceFlags&windows.INHERIT_ONLY_ACE != 0 ||
+				ace.Mask&mask == 0 {
 				continue
 			}
 			if (*windows.SID)(unsafe.Pointer(&ace.SidStart)).Equals(sid) {

@@ -11,10 +11,21 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// writeRights are the access bits that let a principal change or replace
-// a file or folder.
-const writeRights = windows.FILE_WRITE_DATA | windows.FILE_APPEND_DATA | windows.GENERIC_WRITE |
-	windows.GENERIC_ALL | windows.WRITE_DAC | windows.WRITE_OWNER | windows.DELETE
+// fileDeleteChild is FILE_DELETE_CHILD: on a folder, delete (and so
+// replace) what is inside.
+const fileDeleteChild = 0x40
+
+// Rights that let a principal change or replace, by what is checked:
+// the binary itself; the folder holding it (adding a file there plants a
+// DLL the binary loads first); and every folder above (renaming or
+// emptying it swaps the path).
+const (
+	binaryWriteRights = windows.FILE_WRITE_DATA | windows.FILE_APPEND_DATA | windows.GENERIC_WRITE |
+		windows.GENERIC_ALL | windows.WRITE_DAC | windows.WRITE_OWNER | windows.DELETE
+	ancestorWriteRights = fileDeleteChild | windows.GENERIC_WRITE | windows.GENERIC_ALL |
+		windows.WRITE_DAC | windows.WRITE_OWNER | windows.DELETE
+	folderWriteRights = ancestorWriteRights | windows.FILE_WRITE_DATA
+)
 
 // Account is unused on Windows: files are checked by their ACL, and the
 // service runs as LocalSystem.
@@ -34,8 +45,9 @@ func CheckSecretFileFor(path string, _ Account) error { return CheckSecretFile(p
 // the service runs that binary as LocalSystem.
 func CheckTrustedBinary(path string) error {
 	what := "binary " + path
-	for p := filepath.Clean(path); ; {
-		who, err := broadWriters(p)
+	p := filepath.Clean(path)
+	for mask, n := windows.ACCESS_MASK(binaryWriteRights), 0; ; n++ {
+		who, err := broadWriters(p, mask)
 		if err != nil {
 			return fmt.Errorf("check %s: %w", what, err)
 		}
@@ -49,11 +61,15 @@ func CheckTrustedBinary(path string) error {
 			return nil
 		}
 		p = parent
+		if mask = ancestorWriteRights; n == 0 {
+			mask = folderWriteRights
+		}
 	}
 }
 
-// broadWriters names the broad principals the path's DACL lets write.
-func broadWriters(path string) (string, error) {
+// broadWriters names the broad principals the path's DACL grants any of
+// the rights in mask.
+func broadWriters(path string, mask windows.ACCESS_MASK) (string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", err
 	}
@@ -68,7 +84,7 @@ func broadWriters(path string) (string, error) {
 	if dacl == nil {
 		return "everyone (no ACL)", nil
 	}
-	who, err := broadAllowed(dacl, writeRights)
+	who, err := broadAllowed(dacl, mask)
 	return strings.Join(who, ", "), err
 }
 
