@@ -219,7 +219,11 @@ func runDaemon(ctx context.Context, cio cmdIO, cfg *daemon.Config, level string,
 		return err
 	}
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		logging.Lifecycle(log.Error()).Err(err).Msg("tillbridge stopped with an error")
+		msg := "tillbridge stopped with an error"
+		if errors.Is(err, datalock.ErrHeld) {
+			msg = "tillbridge cannot start"
+		}
+		logging.Lifecycle(log.Error()).Err(err).Msg(msg)
 		return err
 	}
 	return nil
