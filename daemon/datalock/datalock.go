@@ -93,7 +93,7 @@ func (l *Lock) Dir() string { return l.dir }
 func Acquire(dir string) (*Lock, error) {
 	dir = filepath.Clean(dir)
 	file := filepath.Join(dir, LockFile)
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, fileMode)
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|noFollow, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("data directory lock: %w", err)
 	}

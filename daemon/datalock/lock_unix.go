@@ -9,6 +9,10 @@ import (
 	"syscall"
 )
 
+// noFollow refuses a lock file that is a symbolic link (which would have
+// the daemon truncate and chmod whatever it points to).
+const noFollow = syscall.O_NOFOLLOW
+
 // lockFile takes an exclusive, non-blocking flock on f. It reports held
 // when another open file (another process, or another Lock) has it.
 func lockFile(f *os.File) (held bool, err error) {

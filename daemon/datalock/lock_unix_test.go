@@ -29,3 +29,23 @@ func TestLockFileMode(t *testing.T) {
 		t.Errorf("lock file mode %04o, want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestLockFileSymlinkRefused: a lock file that is a symbolic link is not
+// followed (its target is neither truncated nor chmodded).
+func TestLockFileSymlinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "precious")
+	if err := os.WriteFile(target, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, datalock.LockFile)); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := datalock.Acquire(dir); err == nil {
+		l.Release()
+		t.Fatal("Acquire followed a symlinked lock file")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep me" {
+		t.Errorf("symlink target changed: %q", b)
+	}
+}

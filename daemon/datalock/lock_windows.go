@@ -15,6 +15,10 @@ import (
 // still read the text at the start of the file.
 const lockOffsetHigh = 0x7fffffff
 
+// noFollow is not needed on Windows, where creating a symbolic link needs
+// a privilege.
+const noFollow = 0
+
 // lockFile takes an exclusive, non-blocking LockFileEx lock on one byte of
 // f. It reports held when another handle has it.
 func lockFile(f *os.File) (held bool, err error) {
