@@ -26,7 +26,8 @@ const exitDataInUse = 5
 // directory: the second exits at once with exit code 5 and an error naming
 // the first one's pid, before it opens the journal, and leaves the first
 // one's journal and sandbox state untouched while the first goes on
-// serving. After the first is killed with SIGKILL (no clean release), a new
+// serving. The journal files and the lock file are 0600 after the sale.
+// After the first is killed with SIGKILL (no clean release), a new
 // daemon starts on the same directory: the OS released the lock.
 func TestSecondDaemonOnSameDataDir(t *testing.T) {
 	if testing.Short() {
@@ -39,6 +40,11 @@ func TestSecondDaemonOnSameDataDir(t *testing.T) {
 		t.Fatalf("first daemon's sale: %s %s", res.Status, res.Message)
 	}
 	time.Sleep(300 * time.Millisecond) // let the receipt and journal settle
+	for _, name := range []string{daemon.JournalFile, daemon.JournalFile + "-wal", daemon.JournalFile + "-shm", datalock.LockFile} {
+		if fi, err := os.Stat(filepath.Join(data, name)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("after a sale, %s: %v, want mode 0600", name, fileMode(fi, err))
+		}
+	}
 	before := snapshot(t, data)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -109,4 +115,12 @@ func snapshot(t *testing.T, dir string) string {
 		fmt.Fprintf(&b, "%s:%d@%s ", name, fi.Size(), fi.ModTime().Format(time.RFC3339Nano))
 	}
 	return b.String()
+}
+
+// fileMode describes a Stat result for an error message.
+func fileMode(fi os.FileInfo, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("mode %04o", fi.Mode().Perm())
 }
