@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/tillbridge/tillbridge/daemon/datalock"
 	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/ecrproto"
 	"github.com/tillbridge/tillbridge/queue"
@@ -53,6 +56,11 @@ type Options struct {
 	// OnReady is called once the handler is installed, with the ECR
 	// listeners' addresses.
 	OnReady func(addrs []net.Addr)
+	// DataLock is the data directory's lock when the caller took it
+	// already (sandbox mode locks before its gateway touches the folder);
+	// the caller releases it. Nil: Run takes the lock itself, first of
+	// all, and releases it when it returns.
+	DataLock *datalock.Lock
 
 	// beforeHandler, set by tests of this package, runs after start-up and
 	// before the handler is installed (the window where ECRs hear
@@ -109,12 +117,19 @@ func New(cfg *Config, opts Options) (*Daemon, error) {
 }
 
 // Run starts the daemon and serves until ctx ends, then shuts down within
-// ShutdownTimeout. Start-up order: ECR listeners first (requests hear
-// E_UNAVAILABLE until ready), then the gateway client, the journal engine,
-// the lanes' devices, and last the sale-flow handler. A nil return means a
-// clean stop.
-func (d *Daemon) Run(ctx context.Context) error {
+// ShutdownTimeout. Start-up order: the data directory's lock first (a
+// second daemon on the same data directory fails here with a
+// *datalock.HeldError naming the holder, before it touches anything),
+// then the ECR listeners (requests hear E_UNAVAILABLE until ready), the
+// control API, the gateway client, the journal engine, the lanes' devices,
+// and last the sale-flow handler. A nil return means a clean stop.
+func (d *Daemon) Run(ctx context.Context) (err error) {
 	d.started = time.Now()
+	release, err := d.lockData()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, release()) }()
 	if err := d.listen(ctx); err != nil {
 		return err
 	}
@@ -136,7 +151,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.opts.OnReady != nil {
 		d.opts.OnReady(d.Addrs())
 	}
-	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
@@ -144,6 +158,26 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.shutdown()
 	return err
+}
+
+// lockData takes the data directory's lock unless Options.DataLock holds
+// it already, and returns the function that releases what it took.
+func (d *Daemon) lockData() (release func() error, err error) {
+	dir := d.cfg.Daemon.DataDir
+	if l := d.opts.DataLock; l != nil {
+		if filepath.Clean(dir) != l.Dir() {
+			return nil, fmt.Errorf("daemon: the data lock held is on %s, not on the data directory %s", l.Dir(), dir)
+		}
+		return func() error { return nil }, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	l, err := datalock.Acquire(dir)
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
 }
 
 // startUp opens the gateway, the journal engine and the lanes.

@@ -59,7 +59,7 @@ func linuxActions(p Plan) ([]action, error) {
 		dirAction(p.Paths.Data, user, group, 0o750, true),
 		dirAction(p.Paths.Logs, user, group, 0o750, true))
 	acts = append(acts, runDirAction(p, user, group))
-	acts = append(acts, sampleConfigAction(p, user, group, 0o600))
+	acts = append(acts, configFileAction(p, group))
 	acts = append(acts, udevActions(p)...)
 	acts = append(acts, linuxServiceAction(p, unit))
 	return acts, nil
@@ -138,6 +138,16 @@ func runDirAction(p Plan, user, group string) action {
 		return action{summary: "no runtime folder"}
 	}
 	return dirAction(p.Paths.Run, user, group, 0o750, false)
+}
+
+// configFileAction installs the sample configuration root-owned, readable
+// by the service group (root:tillbridge 0640): the service reads it but
+// cannot change it. Run as root, the service needs no group: 0600.
+func configFileAction(p Plan, group string) action {
+	if p.User == "" {
+		return sampleConfigAction(p, "root", group, 0o600)
+	}
+	return sampleConfigAction(p, "root", group, 0o640)
 }
 
 // sampleConfigAction installs the sample config only when there is none.

@@ -35,6 +35,7 @@ type fakeHost struct {
 
 	failRun      map[string]error // by command name (udevadm, useradd …)
 	preflightErr error
+	trustErr     error
 	lastConfig   *service.Config
 }
 
@@ -58,6 +59,8 @@ func (f *fakeHost) log() string {
 }
 
 func (f *fakeHost) preflight(Plan) error { return f.preflightErr }
+
+func (f *fakeHost) checkTrusted(Plan) error { return f.trustErr }
 
 func (f *fakeHost) userExists(n string) (bool, error) {
 	f.mu.Lock()

@@ -19,6 +19,9 @@ type host interface {
 	// preflight refuses early when the install cannot work here (not root
 	// or administrator, no systemd).
 	preflight(p Plan) error
+	// checkTrusted refuses a binary, or a folder above the binary or the
+	// service's folders, that someone other than root could change.
+	checkTrusted(p Plan) error
 	userExists(name string) (bool, error)
 	groupExists(name string) (bool, error)
 	run(ctx context.Context, name string, args ...string) error

@@ -28,6 +28,8 @@ func (osHost) preflight(p Plan) error {
 	return nil
 }
 
+func (osHost) checkTrusted(p Plan) error { return checkInstallTrust(p) }
+
 func (osHost) userExists(name string) (bool, error) {
 	_, err := user.Lookup(name)
 	var unknown user.UnknownUserError

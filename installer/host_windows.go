@@ -15,6 +15,11 @@ import (
 // errLinuxOnly is returned by the Linux-only operations.
 var errLinuxOnly = errors.New("only on Linux")
 
+// checkTrusted refuses a binary (or a folder above it) that Everyone,
+// Authenticated Users or Users may change: the service runs it as
+// LocalSystem. The service's own folders get a protected ACL at install.
+func (osHost) checkTrusted(p Plan) error { return CheckTrustedBinary(p.Executable) }
+
 func (osHost) preflight(p Plan) error {
 	if p.OS != runtime.GOOS {
 		return fmt.Errorf("%w: this is %s; a %s plan can only be shown with --dry-run", ErrInvalidPlan, runtime.GOOS, p.OS)

@@ -104,7 +104,9 @@ func DryRun(w io.Writer, p Plan) error {
 
 // Install installs p on this machine: account, folders, sample config,
 // udev rules and the service definition. It refuses when the service is
-// already installed. It does not start the service (see Start). Progress
+// already installed, and with an *UntrustedPathError when the binary or a
+// folder above it or above the service's folders is not root-owned or is
+// writable by group or others. It does not start the service (see Start). Progress
 // goes to out.
 func Install(ctx context.Context, p Plan, out io.Writer) error {
 	return newOps(out).install(ctx, p)
@@ -116,6 +118,9 @@ func (o *ops) install(ctx context.Context, p Plan) error {
 		return err
 	}
 	if err := o.h.preflight(p); err != nil {
+		return err
+	}
+	if err := o.h.checkTrusted(p); err != nil {
 		return err
 	}
 	st, err := o.h.status(ctx, p.Name)

@@ -54,7 +54,7 @@ func TestInstallLinuxCreatesAccountFoldersConfigUdevAndUnit(t *testing.T) {
 		"mkdir /etc/tillbridge 0750", "chown /etc/tillbridge root:tillbridge recursive=false", "chmod /etc/tillbridge 0750",
 		"mkdir /var/lib/tillbridge 0750", "chown /var/lib/tillbridge tillbridge:tillbridge recursive=true",
 		"mkdir /var/log/tillbridge 0750", "chown /var/log/tillbridge tillbridge:tillbridge recursive=true",
-		"create /etc/tillbridge/tillbridge.toml 0600", "chown /etc/tillbridge/tillbridge.toml tillbridge:tillbridge recursive=false",
+		"create /etc/tillbridge/tillbridge.toml 0640", "chown /etc/tillbridge/tillbridge.toml root:tillbridge recursive=false",
 		"write /etc/udev/rules.d/70-tillbridge.rules 0644",
 		"run udevadm control --reload-rules", "run udevadm trigger",
 		"service install tillbridge",
@@ -89,7 +89,7 @@ func TestInstallKeepsExistingAccountAndConfig(t *testing.T) {
 	if string(h.files[p.Paths.Config]) != "mine" {
 		t.Fatal("existing configuration overwritten")
 	}
-	if !strings.Contains(out.String(), "owner tillbridge:tillbridge, mode 0600): exists, kept") {
+	if !strings.Contains(out.String(), "owner root:tillbridge, mode 0640): exists, kept") {
 		t.Fatalf("output does not say the config was kept:\n%s", out)
 	}
 }

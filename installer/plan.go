@@ -181,7 +181,26 @@ func (p Plan) validatePaths() error {
 			return fmt.Errorf("%s %q: refusing to take ownership of a system folder", what, v)
 		}
 	}
+	if p.OS == "linux" {
+		for what, v := range check {
+			if underHome(v) {
+				return fmt.Errorf("%s %q: the service cannot reach home folders (ProtectHome=yes); use /etc, /var/lib, /var/log or /opt", what, v)
+			}
+		}
+	}
 	return nil
+}
+
+// underHome reports a path the unit's ProtectHome=yes hides from the
+// service: /home, /root and /run/user.
+func underHome(v string) bool {
+	v = path.Clean(v)
+	for _, h := range []string{"/home", "/root", "/run/user"} {
+		if v == h || strings.HasPrefix(v, h+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // checkPath requires an absolute path for goos without characters that a

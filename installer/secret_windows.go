@@ -42,7 +42,7 @@ func CheckSecretFile(path string) error {
 	if dacl == nil { // a NULL DACL grants everyone everything
 		return insecureWindows(path, "everyone (no ACL)")
 	}
-	who, err := broadReaders(dacl)
+	who, err := broadAllowed(dacl, readRights)
 	if err != nil {
 		return fmt.Errorf("check secret file %s: %w", path, err)
 	}
@@ -52,8 +52,9 @@ func CheckSecretFile(path string) error {
 	return nil
 }
 
-// broadReaders lists the broad principals an allow entry lets read.
-func broadReaders(dacl *windows.ACL) ([]string, error) {
+// broadAllowed lists the broad principals an allow entry grants any of
+// the rights in mask.
+func broadAllowed(dacl *windows.ACL, mask windows.ACCESS_MASK) ([]string, error) {
 	var who []string
 	for name, kind := range broadPrincipals() {
 		sid, err := windows.CreateWellKnownSid(kind)
@@ -65,7 +66,9 @@ func broadReaders(dacl *windows.ACL) ([]string, error) {
 			if err := windows.GetAce(dacl, i, &ace); err != nil {
 				return nil, err
 			}
-			if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE || ace.Mask&readRights == 0 {
+			// An inherit-only entry is for the objects below, not this one.
+			if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE || ace.Header.AceFlags&windows.INHERIT_ONLY_ACE != 0 ||
+				ace.Mask&mask == 0 {
 				continue
 			}
 			if (*windows.SID)(unsafe.Pointer(&ace.SidStart)).Equals(sid) {

@@ -55,13 +55,55 @@ func RenderSystemdUnit(p Plan) (string, error) {
 	if p.LimitNOFILE > 0 {
 		line("LimitNOFILE=%d", p.LimitNOFILE)
 	}
-	line("NoNewPrivileges=yes")
-	line("ProtectSystem=full")
-	line("PrivateTmp=yes")
+	writeHardening(&b, p)
 	line("")
 	line("[Install]")
 	line("WantedBy=multi-user.target")
 	return b.String(), nil
+}
+
+// writeHardening writes the sandboxing settings: the whole file system is
+// read-only to the daemon except its data and log folders (and a runtime
+// folder systemd does not manage), so the service cannot change its own
+// configuration, binary or keys; no home folders, no capabilities (not even
+// as root), only the socket families it uses (AF_NETLINK: libusb's hot-plug
+// events) and the system calls of an ordinary service. No PrivateDevices=:
+// the daemon opens USB printers and scanners.
+func writeHardening(b *strings.Builder, p Plan) {
+	rw := []string{p.Paths.Data, p.Paths.Logs}
+	if _, ok := runtimeDirectory(p.Paths.Run); !ok && p.Paths.Run != "" {
+		rw = append(rw, p.Paths.Run)
+	}
+	for i, d := range rw {
+		rw[i] = systemdQuote(d)
+	}
+	for _, l := range []string{
+		"NoNewPrivileges=yes",
+		"ProtectSystem=strict",
+		"ReadWritePaths=" + strings.Join(rw, " "),
+		"ProtectHome=yes",
+		"PrivateTmp=yes",
+		"CapabilityBoundingSet=",
+		"RestrictAddressFamilies=" + strings.Join(unitAddressFamilies(), " "),
+		"SystemCallFilter=@system-service",
+		"SystemCallErrorNumber=EPERM",
+		"SystemCallArchitectures=native",
+		"ProtectKernelTunables=yes",
+		"ProtectKernelModules=yes",
+		"ProtectControlGroups=yes",
+		"RestrictSUIDSGID=yes",
+		"RestrictNamespaces=yes",
+		"LockPersonality=yes",
+	} {
+		fmt.Fprintln(b, l)
+	}
+}
+
+// unitAddressFamilies are the socket families the daemon uses: unix
+// sockets (ECR, control, syslog), IPv4/IPv6 (gateway, network printers,
+// ECR over TCP) and netlink (libusb device hot-plug).
+func unitAddressFamilies() []string {
+	return []string{"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}
 }
 
 // writeUnitEnvironment writes one sorted Environment= line per variable.

@@ -34,8 +34,9 @@ type store struct {
 	r *sql.DB
 }
 
-// openStore opens or creates the journal at file, checks its pragmas and
-// applies pending migrations. On any failure everything opened is closed.
+// openStore opens or creates the journal at file, checks its pragmas,
+// applies pending migrations and makes the journal files private
+// (JournalFileMode). On any failure everything opened is closed.
 func openStore(ctx context.Context, file string, cfg Config) (_ *store, err error) {
 	st := &store{}
 	defer func() {
@@ -56,6 +57,9 @@ func openStore(ctx context.Context, file string, cfg Config) (_ *store, err erro
 		return nil, err
 	}
 	if err = migrate(ctx, st.w, cfg.Now()); err != nil {
+		return nil, err
+	}
+	if err = protectJournalFiles(file); err != nil {
 		return nil, err
 	}
 	if st.r, err = sql.Open("sqlite3", dsn(file, cfg, true)); err != nil {

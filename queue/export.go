@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -55,11 +56,33 @@ func newExportRecord(o Operation) exportRecord {
 		o.Reason}
 }
 
-// csv returns the record in exportColumns order.
+// csv returns the record in exportColumns order, every text cell
+// neutralised (csvCell); the amount is a number tillbridge formats itself.
 func (r exportRecord) csv() []string {
-	return []string{r.ID, r.Kind, r.Lane, r.Ref, r.ParentID, r.State, r.PartnerTransID,
+	out := []string{r.ID, r.Kind, r.Lane, r.Ref, r.ParentID, r.State, r.PartnerTransID,
 		r.PartnerRefundID, r.AlipayTransID, strconv.FormatInt(r.Amount, 10), r.Currency, r.AmountCNY,
 		r.ExchangeRate, r.Buyer, r.PaidAt, r.CreatedAt, r.FinalAt, r.Reason}
+	for i, v := range out {
+		if i != amountColumn {
+			out[i] = csvCell(v)
+		}
+	}
+	return out
+}
+
+// amountColumn is the index of "amount" in exportColumns.
+const amountColumn = 9
+
+// csvCell neutralises a text cell against CSV (formula) injection: a cell
+// starting with =, +, -, @, a tab or a carriage return is a formula to
+// Excel and LibreOffice, and refs, lanes and reasons come from the ECR or
+// the gateway. Such a cell gets a leading single quote, which spreadsheets
+// show as text (OWASP "CSV Injection").
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 func rfc3339(t time.Time) string {
@@ -71,7 +94,9 @@ func rfc3339(t time.Time) string {
 
 // Export writes the operations created in [from, to) to w, oldest first, in
 // CSV or JSON. Amounts are integer minor units; times are RFC 3339 UTC. Only
-// masked buyer codes exist in the journal, so none can leak.
+// masked buyer codes exist in the journal, so none can leak. CSV text cells
+// that a spreadsheet would run as a formula are prefixed with a single
+// quote (csvCell); JSON is written as is.
 func (e *Engine) Export(ctx context.Context, w io.Writer, from, to time.Time, format ExportFormat) error {
 	if format != ExportCSV && format != ExportJSON {
 		return &InvalidError{Field: "format", Reason: fmt.Sprintf("%q is not csv or json", format)}

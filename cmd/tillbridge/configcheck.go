@@ -22,10 +22,13 @@ const configUsage = `usage: tillbridge config check [--json] [FILE]
 Checks a configuration file as the daemon would read it at start-up, and
 names every problem: TOML syntax, unknown keys (typos) with their line,
 invalid or missing values with their key (e.g. lane[1].printer), key files
-that are missing, empty, malformed or readable by others (with the command
-that fixes them), and a configuration holding an inline key that others can
-read. FILE defaults to the installed configuration. Run it as root or as the
-service account, so the key files can be read.
+that are missing, empty, malformed, readable by others, owned by another
+user than root or the service account, or in a folder others can write
+(with the command that fixes them), a configuration holding an inline key
+that others can read, unix sockets with a mode wider than 0660, and a
+control or ECR socket in a folder everyone can write. FILE defaults to the
+installed configuration. Run it as root or as the service account, so the
+key files can be read.
 
 Exit codes: 0 no problem; 1 problems found (listed); 2 bad flags.
 
@@ -88,7 +91,8 @@ func checkConfig(file string) configReport {
 		return rep
 	}
 	rep.Lanes, rep.SignType = len(cfg.Lanes), cfg.Gateway.SignType
-	rep.Problems = append(rep.Problems, secretProblems(file, cfg)...)
+	rep.Problems = append(rep.Problems, secretProblems(file, cfg, installer.ServiceAccount(installer.DefaultUser))...)
+	rep.Problems = append(rep.Problems, socketProblems(cfg)...)
 	if len(rep.Problems) == 0 {
 		if err := daemon.CheckGatewayKeys(cfg.Gateway); err != nil {
 			rep.Problems = append(rep.Problems, "gateway keys: "+err.Error())
@@ -131,8 +135,9 @@ func configProblems(err error) []string {
 }
 
 // secretProblems checks every key file, and the configuration itself when
-// it holds an inline key: present, readable, private.
-func secretProblems(file string, cfg *daemon.Config) []string {
+// it holds an inline key: present, readable, private, owned by root or the
+// service account acct, in folders nobody else may write.
+func secretProblems(file string, cfg *daemon.Config, acct installer.Account) []string {
 	var out []string
 	check := func(key, path string) {
 		if path == "" {
@@ -142,7 +147,7 @@ func secretProblems(file string, cfg *daemon.Config) []string {
 			out = append(out, fmt.Sprintf("%s: %v", key, describeReadErr(err)))
 			return
 		}
-		if err := installer.CheckSecretFile(path); err != nil {
+		if err := installer.CheckSecretFileFor(path, acct); err != nil {
 			out = append(out, key+": "+err.Error())
 		}
 	}
@@ -161,7 +166,7 @@ func secretProblems(file string, cfg *daemon.Config) []string {
 		inline = inline || l.SharedKey != ""
 	}
 	if inline {
-		if err := installer.CheckSecretFile(file); err != nil {
+		if err := installer.CheckSecretFileFor(file, acct); err != nil {
 			out = append(out, "the configuration holds an inline key: "+err.Error())
 		}
 	}

@@ -46,6 +46,7 @@ const (
 	exitUsage     = 2 // bad flags or arguments
 	exitNoDaemon  = 3 // the daemon is not running or not reachable
 	exitUnhealthy = 4 // the daemon answered, but something it checks is not healthy
+	exitDataInUse = 5 // run: another daemon holds the data directory's lock
 )
 
 // commands lists every subcommand. Add a line here when adding a file.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/daemon/datalock"
 	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/installer"
 )
@@ -90,10 +91,16 @@ func runRun(ctx context.Context, cio cmdIO, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	var err error
 	if f.sandbox {
-		return runSandboxMode(ctx, cio, f)
+		err = runSandboxMode(ctx, cio, f)
+	} else {
+		err = runProductionMode(ctx, cio, f)
 	}
-	return runProductionMode(ctx, cio, f)
+	if errors.Is(err, datalock.ErrHeld) {
+		return &exitError{code: exitDataInUse, err: err}
+	}
+	return err
 }
 
 // runSandboxMode runs the daemon on the in-process sandbox gateway.
@@ -105,6 +112,16 @@ func runSandboxMode(ctx context.Context, cio cmdIO, f runFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	// Lock before the sandbox gateway reads and (on close) writes its
+	// state in the data folder: a second sandbox must not touch it.
+	lock, err := datalock.Acquire(data)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	pay := f.payment()
 	o := daemon.SandboxOptions{DataDir: data, ECRListen: f.ecrListen, SandboxListen: f.sandboxListen,
 		Lanes: f.lanes, Payment: &pay, GatewayTimeout: f.gatewayTimeout}
@@ -121,7 +138,7 @@ func runSandboxMode(ctx context.Context, cio cmdIO, f runFlags) error {
 	}()
 	cfg := sb.Config
 	cfg.Daemon.LogFile = filepath.Join(data, "tillbridge.log")
-	return runDaemon(ctx, cio, cfg, f.logLevel, func(addrs []net.Addr) {
+	return runDaemon(ctx, cio, cfg, f.logLevel, lock, func(addrs []net.Addr) {
 		printSandboxHelp(cio.stdout, sb, addrs, data, f.lanes)
 	})
 }
@@ -151,7 +168,7 @@ func runProductionMode(ctx context.Context, cio cmdIO, f runFlags) error {
 		return err
 	}
 	return installer.RunService(ctx, installer.ServiceName, func(ctx context.Context) error {
-		return runDaemon(ctx, cio, cfg, f.logLevel, nil)
+		return runDaemon(ctx, cio, cfg, f.logLevel, nil, nil)
 	})
 }
 
@@ -181,7 +198,10 @@ func checkSecrets(file string, cfg *daemon.Config) error {
 // runDaemon sets up logging and runs the daemon until ctx ends. Started by
 // the service manager, it logs to the default log file when the config
 // names none, and copies lifecycle events and errors to the system log.
-func runDaemon(ctx context.Context, cio cmdIO, cfg *daemon.Config, level string, onReady func([]net.Addr)) error {
+// lock is the data directory's lock when the caller holds it already (nil:
+// the daemon takes it).
+func runDaemon(ctx context.Context, cio cmdIO, cfg *daemon.Config, level string, lock *datalock.Lock,
+	onReady func([]net.Addr)) error {
 	if level != "" {
 		cfg.Daemon.LogLevel = level
 	}
@@ -193,13 +213,17 @@ func runDaemon(ctx context.Context, cio cmdIO, cfg *daemon.Config, level string,
 	log := logs.Logger()
 	logging.Lifecycle(log.Info()).Str("version", versionString()).Str("log_file", cfg.Daemon.LogFile).
 		Msg("tillbridge starting")
-	d, err := daemon.New(cfg, daemon.Options{Logger: log, Version: versionString(), OnReady: onReady})
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, Version: versionString(), OnReady: onReady, DataLock: lock})
 	if err != nil {
 		logging.Lifecycle(log.Error()).Err(err).Msg("tillbridge cannot start")
 		return err
 	}
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		logging.Lifecycle(log.Error()).Err(err).Msg("tillbridge stopped with an error")
+		msg := "tillbridge stopped with an error"
+		if errors.Is(err, datalock.ErrHeld) {
+			msg = "tillbridge cannot start"
+		}
+		logging.Lifecycle(log.Error()).Err(err).Msg(msg)
 		return err
 	}
 	return nil

@@ -74,7 +74,7 @@ func (tl *till) run() {
 	ready := make(chan []net.Addr, 1)
 	done := make(chan error, 1)
 	cio := cmdIO{strings.NewReader(""), &safeBuffer{}, &safeBuffer{}}
-	go func() { done <- runDaemon(ctx, cio, tl.cfg, "trace", func(a []net.Addr) { ready <- a }) }()
+	go func() { done <- runDaemon(ctx, cio, tl.cfg, "trace", nil, func(a []net.Addr) { ready <- a }) }()
 	select {
 	case a := <-ready:
 		tl.ecr = a[0].String()
