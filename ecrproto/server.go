@@ -376,7 +376,7 @@ func (s *Server) untrack(c *conn) {
 	delete(s.conns, c)
 	switch {
 	case c.reject:
-		s.rejected--
+		s.releaseRejectLocked(c)
 	case c.ls.remote != nil:
 		s.counted--
 		s.remote--
@@ -388,6 +388,20 @@ func (s *Server) untrack(c *conn) {
 		s.counted--
 	}
 	s.checkDrained()
+}
+
+// releaseReject gives back the slot of a rejected connection, once.
+func (s *Server) releaseReject(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseRejectLocked(c)
+}
+
+func (s *Server) releaseRejectLocked(c *conn) {
+	if !c.released {
+		c.released = true
+		s.rejected--
+	}
 }
 
 // checkDrained closes drained once shutting down with no connections
