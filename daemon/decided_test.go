@@ -82,7 +82,11 @@ func TestAbortWhileReceiptPrintsIsRefused(t *testing.T) {
 	if op.State != queue.StatePaid || op.CancelRequested {
 		t.Errorf("journal: %s (cancel requested %v), want paid with no cancel", op.State, op.CancelRequested)
 	}
-	checkLedgerAgrees(t, ledger(t, e.sb.URL), op.PartnerTransID, res)
+	trades := ledger(t, e.sb.URL)
+	checkLedgerAgrees(t, trades, op.PartnerTransID, res)
+	if tr := trades[op.PartnerTransID]; tr.Calls.Cancel != 0 || tr.Refunded != 0 {
+		t.Errorf("gateway saw %d cancel(s), %d refunded: the ABORT reached it", tr.Calls.Cancel, tr.Refunded)
+	}
 }
 
 // TestCancelWhileReceiptPrintsFollowsTheResult: CANCEL of a paid sale
