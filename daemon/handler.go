@@ -24,7 +24,7 @@ func (d *Daemon) ServeECR(ctx context.Context, req *ecrproto.Message, w ecrproto
 	}
 	switch req.Type {
 	case ecrproto.TypeSale:
-		d.serveSale(l, req, w)
+		d.serveSale(ctx, l, req, w)
 	case ecrproto.TypeStatus:
 		d.serveStatus(l, req, w)
 	case ecrproto.TypeCancel:
@@ -44,10 +44,18 @@ func (d *Daemon) ServeECR(ctx context.Context, req *ecrproto.Message, w ecrproto
 
 // serveSale starts a sale or attaches to the running one with that ref,
 // and streams its EVENTs and RESULT.
-func (d *Daemon) serveSale(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
+func (d *Daemon) serveSale(ctx context.Context, l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
 	r := saleReqOf(req, d.cfg.Payment.Subject)
 	if r.barcode != "" && !devices.IsAlipayCode(r.barcode) {
 		d.sendErr(w, ecrproto.FieldError("barcode", "not an Alipay payment code (16-24 digits starting 25-30)"))
+		return
+	}
+	if res, old, ok := l.unsentResult(r.ref); ok && l.current() == nil {
+		if f := old.conflict(r); f != "" {
+			d.sendErr(w, refConflict(f))
+			return
+		}
+		send(w, res) // a repeat of a sale answered "not sent" the journal has not voided yet
 		return
 	}
 	s, op, attach, err := l.startSale(r)
@@ -57,9 +65,9 @@ func (d *Daemon) serveSale(l *lane, req *ecrproto.Message, w ecrproto.ResponseWr
 	case s == nil:
 		send(w, d.opResult(d.work, op))
 	case attach:
-		d.stream(s, w, s.attachIndex())
+		d.stream(ctx, s, w, s.attachIndex())
 	default:
-		d.stream(s, w, 0)
+		d.stream(ctx, s, w, 0)
 	}
 }
 
@@ -132,8 +140,9 @@ func (l *lane) submit(r saleReq) (queue.Operation, error) {
 }
 
 // stream sends s's messages from index i until the final one, the
-// connection breaks (the sale goes on), or the daemon stops (PENDING).
-func (d *Daemon) stream(s *sale, w ecrproto.ResponseWriter, i int) {
+// connection breaks or closes (ctx; the sale goes on), or the daemon stops
+// (PENDING).
+func (d *Daemon) stream(ctx context.Context, s *sale, w ecrproto.ResponseWriter, i int) {
 	for {
 		msgs, changed, final := s.since(i)
 		for _, m := range msgs {
@@ -147,6 +156,8 @@ func (d *Daemon) stream(s *sale, w ecrproto.ResponseWriter, i int) {
 		}
 		select {
 		case <-changed:
+		case <-ctx.Done():
+			return
 		case <-d.stopping:
 			if msgs, _, final := s.since(i); final {
 				send(w, msgs[len(msgs)-1])

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/devices"
+	"github.com/tillbridge/tillbridge/ecrproto"
 )
 
 // lane is one till at run time: its devices, its scan gate and its one
@@ -29,6 +30,7 @@ type lane struct {
 	lastReceipt []byte             // the last receipt job, for reprints
 	lastJobRef  string             // the ref of lastReceipt
 	scannerErr  string             // the scanner's last problem, for DEVICES
+	unsent      map[string]unsent  // sales answered "not sent" the journal has not voided yet, by ref
 	tap         func(devices.Scan) // a scan test's receiver; nil normally
 }
 
@@ -100,6 +102,42 @@ func (l *lane) tapScans(fn func(devices.Scan)) (func(), error) {
 	return func() { l.mu.Lock(); l.tap = nil; l.mu.Unlock() }, nil
 }
 
+// unsent is the RESULT a sale got when it ended before its pay was sent
+// while the journal could not record that (see sale.notSent).
+type unsent struct {
+	req saleReq
+	res *ecrproto.Message
+}
+
+// rememberUnsent keeps res as the answer for r's ref until forgetUnsent.
+func (l *lane) rememberUnsent(r saleReq, res *ecrproto.Message) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.unsent == nil {
+		l.unsent = map[string]unsent{}
+	}
+	l.unsent[r.ref] = unsent{req: r, res: res}
+}
+
+func (l *lane) forgetUnsent(ref string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.unsent, ref)
+}
+
+// unsentResult returns a copy of the "not sent" RESULT of ref, if the
+// journal has not caught up with it yet.
+func (l *lane) unsentResult(ref string) (*ecrproto.Message, saleReq, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	u, ok := l.unsent[ref]
+	if !ok {
+		return nil, saleReq{}, false
+	}
+	res := *u.res
+	return &res, u.req, true
+}
+
 // current returns the sale in flight, or nil.
 func (l *lane) current() *sale {
 	l.mu.Lock()
@@ -133,7 +171,7 @@ func (l *lane) printJob(job []byte) string {
 	}
 	ctx, cancel := context.WithTimeout(l.d.stopCtx, l.d.opts.PrintTimeout)
 	defer cancel()
-	err := l.printer.Print(ctx, job)
+	_, err := bounded(ctx, l.printer.Name(), noValue(func(ctx context.Context) error { return l.printer.Print(ctx, job) }))
 	if err == nil {
 		return ""
 	}
@@ -147,13 +185,41 @@ func (l *lane) printJob(job []byte) string {
 	return devices.StatusUnknown
 }
 
+// bounded runs fn(ctx) and returns its result, or a timeout error as soon
+// as ctx ends even if fn has not returned: a driver that ignores its
+// context (or waits on a lock held by one that does) cannot hold a sale
+// past the print timeout. An abandoned call finishes in the background.
+func bounded[T any](ctx context.Context, device string, fn func(context.Context) (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn(ctx)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, devices.NewError(devices.CodeTimeout, device, fmt.Errorf("abandoned: %w", ctx.Err()))
+	}
+}
+
+// noValue adapts a call that returns only an error to bounded.
+func noValue(fn func(context.Context) error) func(context.Context) (struct{}, error) {
+	return func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }
+}
+
 // drawerKicker is implemented by printer drivers with a cash-drawer port.
 type drawerKicker interface {
 	OpenDrawer(ctx context.Context) error
 }
 
-// kickDrawer opens the cash drawer on the lane's printer; a failure is
-// logged only (the sale is paid either way).
+// kickDrawer opens the cash drawer on the lane's printer within the print
+// timeout; a failure is logged only (the sale is paid either way).
 func (l *lane) kickDrawer() {
 	k, ok := l.printer.(drawerKicker)
 	if !ok {
@@ -161,7 +227,7 @@ func (l *lane) kickDrawer() {
 	}
 	ctx, cancel := context.WithTimeout(l.d.stopCtx, l.d.opts.PrintTimeout)
 	defer cancel()
-	if err := k.OpenDrawer(ctx); err != nil {
+	if _, err := bounded(ctx, l.printer.Name(), noValue(k.OpenDrawer)); err != nil {
 		l.log.Warn().Err(err).Msg("cash drawer not opened")
 	}
 }
@@ -172,7 +238,7 @@ func (l *lane) deviceStates(ctx context.Context) []devices.DeviceState {
 	now := time.Now()
 	if l.printer != nil {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		st, err := l.printer.Status(sctx)
+		st, err := bounded(sctx, l.printer.Name(), l.printer.Status)
 		cancel()
 		ds := devices.DeviceState{Name: l.printer.Name(), Kind: "printer", State: st.Summary(), Detail: st.Detail, Since: now}
 		if err != nil && ds.Detail == "" {

@@ -23,10 +23,27 @@ func (d *Daemon) serveStatus(l *lane, req *ecrproto.Message, w ecrproto.Response
 		return
 	}
 	if s := l.current(); s != nil && s.id == op.ID {
-		send(w, resultOf(op, "", false)) // its own stream still owns the outcome
+		send(w, s.statusResult(op)) // its own stream still owns the outcome
 		return
 	}
+	if op.Kind == queue.KindSale && op.State == queue.StateWaitingScan {
+		if res, _, ok := l.unsentResult(op.Ref); ok {
+			send(w, res) // answered "not sent"; the journal has not caught up yet
+			return
+		}
+	}
 	send(w, d.opResult(d.work, op))
+}
+
+// statusResult is STATUS's answer for the running sale: its decided
+// outcome, else PENDING — even when the journal already holds a final
+// state the runner has not decided on, so STATUS never runs ahead of the
+// SALE's RESULT (an ABORT may still turn it into a cancel until then).
+func (s *sale) statusResult(op queue.Operation) *ecrproto.Message {
+	if decided, ok := s.decision(); ok {
+		return s.d.opResult(s.d.work, decided)
+	}
+	return pendingResult(op, ReasonInProgress, "not final yet; ask STATUS again")
 }
 
 // lookup finds the operation of ref on lane: a sale, else a refund; with
@@ -70,7 +87,7 @@ func (d *Daemon) serveCancel(l *lane, req *ecrproto.Message, w ecrproto.Response
 		d.sendErr(w, journalErr(err))
 		return
 	}
-	after, err := d.eng.Cancel(d.work, op.ID)
+	after, err := d.cancelSale(l, op.ID, func(m *ecrproto.Message) { send(w, m) })
 	var state *queue.StateError
 	if errors.As(err, &state) {
 		res := d.opResult(d.work, after)
@@ -96,6 +113,57 @@ func (d *Daemon) serveCancel(l *lane, req *ecrproto.Message, w ecrproto.Response
 			cancelling()
 		}
 	})
+}
+
+// cancelSale commits the cancel of sale id. For the lane's running sale
+// the cancel is ordered against the runner's decision (sale.decideMu):
+// before it, the cancel is committed and the sale's RESULT reports it;
+// after it, the RESULT is fixed, so the cancel waits until that RESULT is
+// out (the receipt's print, bounded) and is then an explicit reversal of
+// the outcome the ECR heard — never answered before the SALE's APPROVED.
+// event tells the waiting ECR why its answer takes a moment.
+func (d *Daemon) cancelSale(l *lane, id string, event func(*ecrproto.Message)) (queue.Operation, error) {
+	s := l.current()
+	if s == nil || s.id != id {
+		return d.eng.Cancel(d.work, id)
+	}
+	s.decideMu.Lock()
+	if _, decided := s.decision(); !decided {
+		defer s.decideMu.Unlock()
+		return d.eng.Cancel(d.work, id)
+	}
+	s.decideMu.Unlock()
+	event(&ecrproto.Message{Type: ecrproto.TypeEvent, Event: ecrproto.EventPrinting,
+		Message: "the sale's receipt is printing; the cancel follows its RESULT"})
+	if !s.awaitResult(d.resultBound()) {
+		return queue.Operation{}, ecrproto.Errorf(ecrproto.CodeUnavailable,
+			"sale %s has not sent its RESULT yet (receipt printing); nothing was cancelled; try again", s.req.ref)
+	}
+	return d.eng.Cancel(d.work, id)
+}
+
+// resultBound bounds the time from a sale's decision to its RESULT: the
+// receipt's print and the cash drawer, each within the print timeout.
+func (d *Daemon) resultBound() time.Duration { return 2*d.opts.PrintTimeout + time.Second }
+
+// awaitResult waits until the sale's RESULT is emitted, within limit or
+// until the daemon stops; it reports whether the RESULT is out.
+func (s *sale) awaitResult(limit time.Duration) bool {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		_, changed, final := s.since(0)
+		if final {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return false
+		case <-s.d.stopping:
+			return false
+		}
+	}
 }
 
 // answerAfter follows op to its outcome (bounded by the cancel wait for
@@ -146,14 +214,23 @@ func (d *Daemon) serveScan(l *lane, req *ecrproto.Message, w ecrproto.ResponseWr
 }
 
 // serveAbort stops the lane's running sale: before the pay it is voided at
-// once, after it the journal takes on the cancel.
+// once, after it the journal takes on the cancel. Once the sale's outcome
+// is decided (sale.settle) the sale is over: ABORT is refused with
+// E_NOT_FOUND and cancels nothing — the SALE's RESULT stands; CANCEL
+// reverses it explicitly.
 func (d *Daemon) serveAbort(l *lane, req *ecrproto.Message, w ecrproto.ResponseWriter) {
 	s := l.current()
 	if s == nil || (req.Ref != "" && req.Ref != s.req.ref) {
 		d.sendErr(w, ecrproto.Errorf(ecrproto.CodeNotFound, "lane %s has no such sale in flight", l.cfg.ID))
 		return
 	}
-	op, err := d.eng.Cancel(d.work, s.id)
+	op, over, err := s.abort()
+	if over {
+		queued := op.State == queue.StateCancelling || op.State == queue.StateChecking
+		d.sendErr(w, ecrproto.Errorf(ecrproto.CodeNotFound, "sale %s is over (%s): nothing was aborted; "+
+			"its RESULT is on the SALE; CANCEL reverses it", s.req.ref, ecrStatus(op, queued)))
+		return
+	}
 	if err != nil {
 		d.sendErr(w, journalErr(err))
 		return
@@ -165,6 +242,21 @@ func (d *Daemon) serveAbort(l *lane, req *ecrproto.Message, w ecrproto.ResponseW
 	res := okResult(msg)
 	res.Ref = s.req.ref
 	send(w, res)
+}
+
+// abort commits the cancel of the running sale unless its outcome is
+// decided or the journal already holds it final (over: nothing done).
+func (s *sale) abort() (op queue.Operation, over bool, err error) {
+	s.decideMu.Lock()
+	defer s.decideMu.Unlock()
+	if decided, ok := s.decision(); ok {
+		return decided, true, nil
+	}
+	if cur, err := s.d.eng.Get(s.d.work, s.id); err == nil && cur.Final() {
+		return cur, true, nil
+	}
+	op, err = s.d.eng.Cancel(s.d.work, s.id)
+	return op, false, err
 }
 
 func okResult(msg string) *ecrproto.Message {

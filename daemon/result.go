@@ -18,6 +18,7 @@ const (
 	ReasonStopping     = "STOPPING"      // PENDING: the daemon is stopping; ask STATUS after restart
 	ReasonECRCancel    = "ECR_CANCEL"    // CANCELLED: the ECR asked for the cancel
 	ReasonDeadline     = "PAY_DEADLINE"  // CANCELLED: still unknown at the pay deadline, so cancelled
+	ReasonJournalError = "JOURNAL_ERROR" // DECLINED: the journal could not record the pay, so it was not sent
 )
 
 // ecrStatus maps a journal state to the RESULT status the ECR hears.

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -52,7 +53,18 @@ type sale struct {
 	id   string      // operation id
 	code chan string // the buyer code, once
 
+	started time.Time // when the runner started: the scan bound counts from here
+	sentAt  time.Time // when the pay was sent (or found sent): the pay bound counts from here
+
+	// decideMu orders the runner's decision of the outcome against the
+	// journal cancels of ABORT and CANCEL: a cancel committed before the
+	// decision is seen by it (the RESULT reports the cancel); once the
+	// outcome is decided, ABORT is refused and CANCEL waits until the
+	// RESULT is out, so the ECR never hears APPROVED after a reversal.
+	decideMu sync.Mutex
+
 	mu      sync.Mutex
+	decided *queue.Operation    // the outcome the RESULT reports; nil until decided
 	msgs    []*ecrproto.Message // EVENTs, then the final RESULT
 	changed chan struct{}       // closed and replaced at every message
 	final   bool
@@ -61,7 +73,8 @@ type sale struct {
 }
 
 func newSale(d *Daemon, l *lane, r saleReq, id string) *sale {
-	return &sale{d: d, l: l, req: r, id: id, code: make(chan string, 1),
+	now := time.Now()
+	return &sale{d: d, l: l, req: r, id: id, code: make(chan string, 1), started: now, sentAt: now,
 		changed: make(chan struct{}), sent: map[string]bool{}}
 }
 
@@ -144,39 +157,171 @@ func (s *sale) run(w *opWatch, op queue.Operation) {
 		s.event(ecrproto.EventSent, "payment sent to Alipay", true)
 	}
 	if op.State == queue.StateWaitingScan {
-		op = s.pay(w, op)
+		var res *ecrproto.Message
+		if op, res = s.pay(w, op); res != nil {
+			s.l.finish(s)
+			s.emit(res)
+			s.voidUnsent(op)
+			return
+		}
 	}
-	if !op.Final() && !s.d.isStopping() {
-		op = s.d.follow(w, op, 0, s.onEvent)
+	s.complete(s.settle(w, op))
+}
+
+// settle follows op until its outcome is known — final, or a cancel the
+// journal owns for longer than the cancel wait — and decides it (see
+// decideMu). It returns early, undecided, when the daemon stops or the
+// sale's bound passes with nothing settled.
+func (s *sale) settle(w *opWatch, op queue.Operation) queue.Operation {
+	cancelled := false
+	for {
+		if !op.Final() && !s.d.isStopping() {
+			op = s.d.follow(w, op, s.d.saleBound(s, op), s.onEvent)
+		}
+		if !settled(op) {
+			if s.d.isStopping() || cancelled {
+				return op
+			}
+			// The bound passed and the journal did not act (a failing
+			// disk, a stuck scheduler): take the cancel on as the journal
+			// would have at the pay deadline, once.
+			cancelled = true
+			s.decideMu.Lock()
+			cur, err := s.d.eng.Cancel(s.d.work, s.id)
+			s.decideMu.Unlock()
+			if err != nil {
+				s.l.log.Error().Err(err).Str("ref", s.req.ref).Msg("sale not settled within its bound; cancel not recorded")
+				return op
+			}
+			op = cur
+			continue
+		}
+		s.decideMu.Lock()
+		cur, err := s.d.eng.Get(s.d.work, s.id)
+		if err == nil && cur.State != op.State { // a cancel came in meanwhile: follow it
+			s.decideMu.Unlock()
+			op = cur
+			continue
+		}
+		s.mu.Lock()
+		s.decided = &op
+		s.mu.Unlock()
+		s.decideMu.Unlock()
+		return op
 	}
-	s.complete(op)
+}
+
+// boundGrace is how long past a deadline of the journal (scan timeout,
+// pay deadline plus cancel wait) a sale runner waits for the journal to
+// act before it acts itself: no runner waits without a bound.
+const boundGrace = 5 * time.Second
+
+// saleBound is how much longer the runner follows op before it stops
+// waiting for the journal: the pay deadline plus the cancel wait from when
+// the pay was sent, plus boundGrace.
+func (d *Daemon) saleBound(s *sale, op queue.Operation) time.Duration {
+	p := d.cfg.Payment
+	end := s.sentAt.Add(p.PayDeadline + p.CancelWait + boundGrace)
+	if op.State == queue.StateCancelling || op.State == queue.StateChecking {
+		end = time.Now().Add(p.CancelWait + boundGrace) // follow answers at the cancel wait
+	}
+	return max(time.Until(end), time.Millisecond)
+}
+
+// settled reports whether op's outcome can be told to the ECR: a final
+// state, or a cancel the journal owns (CANCELLED, CANCEL_QUEUED).
+func settled(op queue.Operation) bool {
+	return op.Final() || op.State == queue.StateCancelling || op.State == queue.StateChecking
+}
+
+// decision returns the decided outcome, if the runner decided it.
+func (s *sale) decision() (queue.Operation, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.decided == nil {
+		return queue.Operation{}, false
+	}
+	return *s.decided, true
 }
 
 // pay gets the buyer code and starts the pay. It returns the operation
-// as it then stands (voided if the wait was cancelled or timed out).
-func (s *sale) pay(w *opWatch, op queue.Operation) queue.Operation {
+// as it then stands (voided if the wait was cancelled or timed out) and,
+// when the sale ends here with nothing sent but the journal could not
+// record that, the RESULT to answer at once (see notSent).
+func (s *sale) pay(w *opWatch, op queue.Operation) (queue.Operation, *ecrproto.Message) {
 	code := s.req.barcode
 	if code == "" {
 		var ok bool
 		if code, op, ok = s.awaitCode(w, op); !ok {
-			return op
+			if op.State == queue.StateWaitingScan && !s.d.isStopping() {
+				return op, s.notSent(op, ReasonVoided, "no payment code in time; nothing was charged")
+			}
+			return op, nil
 		}
 	}
 	started, err := s.d.eng.StartPay(s.d.work, s.id, code)
 	if err != nil {
 		s.l.log.Info().Err(err).Str("ref", s.req.ref).Msg("pay not started")
-		if cur, gerr := s.d.eng.Get(s.d.work, s.id); gerr == nil {
-			return cur
+		cur, gerr := s.d.eng.Get(s.d.work, s.id)
+		if gerr == nil && cur.State != queue.StateWaitingScan {
+			return cur, nil // voided meanwhile (ABORT, CANCEL, scan timeout), or already paying
 		}
-		return op
+		var state *queue.StateError
+		if s.d.isStopping() || errors.As(err, &state) {
+			return op, nil // PENDING STOPPING; the journal voids it after the restart
+		}
+		// StartPay launches the request only after its commit: an error
+		// means nothing left for Alipay.
+		s.l.log.Error().Err(err).Str("ref", s.req.ref).Msg("journal write failed; the pay was not sent")
+		return op, s.notSent(op, ReasonJournalError,
+			"the payment could not be recorded, so it was not sent; nothing was charged; try again with a new ref")
 	}
+	s.sentAt = time.Now()
 	s.event(ecrproto.EventSent, "payment sent to Alipay", true)
-	return started
+	return started, nil
+}
+
+// notSent is the DECLINED RESULT of a sale that ends before its pay was
+// sent although the journal could not record it (its operation still
+// waits for a code). The lane answers it to repeats and STATUS until the
+// runner has voided the operation (voidUnsent).
+func (s *sale) notSent(op queue.Operation, reason, msg string) *ecrproto.Message {
+	res := resultOf(op, "", false)
+	res.Status, res.Reason, res.Message = ecrproto.StatusDeclined, reason, msg
+	s.l.rememberUnsent(s.req, res)
+	return res
+}
+
+// voidUnsent records in the journal that the sale whose RESULT said
+// "nothing was sent" is over: it retries the void every safetyPoll until
+// it is committed, the operation left waiting_scan, the daemon stops, or a
+// scan timeout passed (the journal's own scan timeout then voids it).
+func (s *sale) voidUnsent(op queue.Operation) {
+	defer s.l.forgetUnsent(s.req.ref)
+	limit := time.NewTimer(s.d.cfg.Payment.ScanTimeout)
+	defer limit.Stop()
+	retry := time.NewTicker(safetyPoll)
+	defer retry.Stop()
+	for {
+		cur, err := s.d.eng.Cancel(s.d.work, op.ID)
+		if err == nil || cur.State != "" && cur.State != queue.StateWaitingScan {
+			return
+		}
+		select {
+		case <-retry.C:
+		case <-limit.C:
+			s.l.log.Warn().Err(err).Str("ref", s.req.ref).Msg("sale not voided in the journal; its scan timeout will")
+			return
+		case <-s.d.stopping:
+			return
+		}
+	}
 }
 
 // awaitCode arms the lane's gate and waits for the code from the lane's
 // scanner or a SCAN message; it gives up when the operation leaves
-// waiting_scan (ABORT, CANCEL, scan timeout) or the daemon stops.
+// waiting_scan (ABORT, CANCEL, scan timeout), the daemon stops, or — if
+// the journal never voids it — the scan timeout plus boundGrace passed.
 func (s *sale) awaitCode(w *opWatch, op queue.Operation) (string, queue.Operation, bool) {
 	s.setWaiting(true)
 	defer s.setWaiting(false)
@@ -185,6 +330,8 @@ func (s *sale) awaitCode(w *opWatch, op queue.Operation) (string, queue.Operatio
 	s.event(ecrproto.EventWaitScan, "waiting for the customer's payment code", true)
 	poll := time.NewTicker(safetyPoll)
 	defer poll.Stop()
+	bound := time.NewTimer(time.Until(s.started.Add(s.d.cfg.Payment.ScanTimeout + boundGrace)))
+	defer bound.Stop()
 	for {
 		if cur, err := s.d.eng.Get(s.d.work, s.id); err == nil {
 			op = cur
@@ -200,10 +347,24 @@ func (s *sale) awaitCode(w *opWatch, op queue.Operation) (string, queue.Operatio
 		case <-w.c:
 		case <-w.resync:
 		case <-poll.C:
+		case <-bound.C:
+			return "", s.voidNow(op), false
 		case <-s.d.stopping:
 			return "", op, false
 		}
 	}
+}
+
+// voidNow voids a sale the journal did not void at its scan timeout and
+// returns it as it then stands (still waiting_scan if the journal fails).
+func (s *sale) voidNow(op queue.Operation) queue.Operation {
+	s.setWaiting(false) // no code may start the pay any more
+	cur, err := s.d.eng.Cancel(s.d.work, s.id)
+	if err != nil {
+		s.l.log.Warn().Err(err).Str("ref", s.req.ref).Msg("scan timeout: the journal did not void the sale")
+		return op
+	}
+	return cur
 }
 
 // onEvent turns journal events into ECR EVENTs.
@@ -218,17 +379,24 @@ func (s *sale) onEvent(ev queue.Event) {
 	}
 }
 
-// complete prints the receipt and sends the RESULT; a sale the daemon
-// stopped in the middle of answers PENDING (the journal keeps it).
+// complete prints the receipt and sends the RESULT of the decided
+// outcome; a sale the daemon stopped in the middle of, or one the journal
+// could not settle within its bound, answers PENDING (the journal keeps
+// it).
 func (s *sale) complete(op queue.Operation) {
-	queued := op.State == queue.StateCancelling || op.State == queue.StateChecking
-	if !op.Final() && !queued {
+	decided, ok := s.decision()
+	if !ok {
 		s.l.finish(s)
-		s.emit(pendingResult(op, ReasonStopping, "tillbridge is stopping; the sale is kept; ask STATUS with the same ref"))
+		if s.d.isStopping() {
+			s.emit(pendingResult(op, ReasonStopping, "tillbridge is stopping; the sale is kept; ask STATUS with the same ref"))
+			return
+		}
+		s.emit(pendingResult(op, ReasonInProgress, "the journal has not settled the sale in time; it is kept; ask STATUS with the same ref"))
 		return
 	}
-	res := resultOf(op, "", queued)
-	s.d.printOutcome(s.l, op, "", res, s.event)
+	queued := decided.State == queue.StateCancelling || decided.State == queue.StateChecking
+	res := resultOf(decided, "", queued)
+	s.d.printOutcome(s.l, decided, "", res, s.event)
 	s.l.finish(s)
 	s.emit(res)
 }
