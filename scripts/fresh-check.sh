@@ -44,6 +44,8 @@ git clone --quiet --no-hardlinks "$repo" "$root/src/tillbridge"
 git -C "$root/src/tillbridge" checkout --quiet --detach "$(git rev-parse "$ref")"
 mkdir -p "$root/usr/local/go"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# A minimal root has no /etc/hosts; every installed machine names localhost.
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 # The machine's trusted certificates, as every machine of ours has them (the
 # package registries are reached over TLS that the machine's own bundle
 # verifies); kept apart so apt's ca-certificates updates cannot drop them.
