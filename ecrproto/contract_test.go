@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -304,4 +305,33 @@ func TestContract_UnusedFieldsIgnored(t *testing.T) {
 		p.sendRaw(`{"type":"STATUS","id":"4","lane":"1","ref":"has space"}`, "type=STATUS\x1cid=4\x1clane=1\x1cref=has space")
 		wantError(t, p.readFinal(), ecrproto.CodeField, "ref")
 	})
+}
+
+// TestContract_ClientNeverTakesDupIDForItsRequest: the client does not take
+// an ERROR carrying dup_id (and no id) for the answer of its only request
+// in flight, as it does an ERROR for undecodable input.
+func TestContract_ClientNeverTakesDupIDForItsRequest(t *testing.T) {
+	ln, err := ecrproto.Listen(context.Background(), ecrproto.ListenConfig{Address: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		p := &peer{raw: newRaw(t, nc)}
+		line, err := p.br.ReadBytes('\n')
+		if err != nil {
+			return
+		}
+		req, _ := ecrproto.DecodeJSON(line[:len(line)-1])
+		p.write([]byte(`{"type":"ERROR","message":"in use","code":"E_FIELD","field":"id","dup_id":"` + req.ID + `"}` + "\n"))
+		p.write([]byte(`{"type":"RESULT","id":"` + req.ID + `","status":"OK"}` + "\n"))
+		io.Copy(io.Discard, nc) // until the client closes
+	}()
+	c := dial(t, "tcp", ln.Addr().String(), nil)
+	wantResult(t, do(t, c, &ecrproto.Message{Type: "PING"}), ecrproto.StatusOK)
 }
