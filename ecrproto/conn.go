@@ -244,8 +244,8 @@ func (c *conn) accept(m *Message, pe *Error) error {
 			"code", pe.Code, "detail", clip(pe.Message))
 		return c.finish(nil, pe)
 	case pe != nil:
-		if m != nil && m.Type != "" && !IsRequest(m.Type) {
-			pe = notRequest(m.Type) // an answer or unknown type: what it carries does not matter
+		if pe.Code == CodeField && m != nil && m.Type != "" && !IsRequest(m.Type) {
+			pe = notRequest(m.Type) // an answer or unknown type: the fields it carries do not matter
 		}
 		c.srv.warn(c.log, c.peer, "ecr bad input", "code", pe.Code, "field", clip(pe.Field), "detail", clip(pe.Message))
 		return c.reply(pe.Reply(m))
