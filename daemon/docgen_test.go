@@ -39,7 +39,18 @@ func TestProtocolDocExamples(t *testing.T) {
 	docWaiting(t, rec, e.addr)
 	docAfterSale(t, rec, e.addr)
 	docErrors(t, rec, e.addr)
+	st := startEnv(t, withLanes(1), withScanTimeout(docScanTimeout))
+	docScanTimeoutExchange(t, rec, st.addr)
 	checkDoc(t, renderDoc(t, rec.list, framed))
+}
+
+// docScanTimeout is the scan timeout of the scan-timeout example; the
+// other examples keep the tests' long one.
+const docScanTimeout = 300 * time.Millisecond
+
+// withScanTimeout sets how long a lane waits for the customer's code.
+func withScanTimeout(d time.Duration) envOption {
+	return func(o *daemon.SandboxOptions, _ *daemon.Options) { o.Payment.ScanTimeout = d }
 }
 
 // framedPing runs PING on a framed connection and returns every write of
@@ -213,6 +224,14 @@ func docErrors(t *testing.T, rec *docRecorder, addr string) {
 	f.send(`{"type":"PING","id":"1"`)
 	f.final("")
 	f.closed()
+}
+
+func docScanTimeoutExchange(t *testing.T, rec *docRecorder, addr string) {
+	p := dialDocPeer(t, rec, addr, "ECR")
+	rec.begin("SALE with no code by the scan timeout",
+		"Recorded with a scan timeout of 300 ms (the default is 120 s): the sale is voided, nothing was sent to Alipay.")
+	p.send(`{"type":"SALE","id":"2","lane":"1","ref":"R000135","amount":1250,"currency":"HKD"}`)
+	wantStatus(t, p.final("2"), ecrproto.StatusDeclined)
 }
 
 func wantStatus(t *testing.T, m *ecrproto.Message, status string) {
