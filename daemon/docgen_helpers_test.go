@@ -252,7 +252,7 @@ func renderDoc(t *testing.T, list []*docExchange, framedPing []docWire) string {
 	b.WriteString(docBegin + "\n\n")
 	renderFramedPing(&b, framedPing)
 	for _, ex := range list {
-		fmt.Fprintf(&b, "#### %s\n\n", ex.title)
+		fmt.Fprintf(&b, "### %s\n\n", ex.title)
 		if ex.note != "" {
 			fmt.Fprintf(&b, "%s\n\n", ex.note)
 		}
@@ -297,7 +297,7 @@ type docWire struct {
 
 // renderFramedPing shows a framed PING exchange byte by byte.
 func renderFramedPing(b *strings.Builder, wire []docWire) {
-	b.WriteString("#### A complete framed exchange, byte by byte\n\n```text\n")
+	b.WriteString("### A complete framed exchange, byte by byte\n\n```text\n")
 	for _, w := range wire {
 		who := "daemon → ECR  "
 		if w.sent {
