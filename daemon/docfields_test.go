@@ -8,19 +8,18 @@ import (
 	"testing"
 )
 
-// notForECRs are E_FIELD messages no ECR request can get: checks of the
-// daemon's own answers, and of values only a Go caller can set.
-var notForECRs = map[string]string{
-	"unknown status %.32q": "RESULT status: answers only (an ECR's RESULT is E_TYPE)",
-	"must not be negative": "a negative amount in a Message built in Go; decoders refuse '-' first",
-}
-
 // TestProtocolDocListsEveryFieldError checks that section 5.4 of the
 // protocol document lists the message of every E_FIELD error that ecrproto
 // and the daemon create (found in their sources), so the table cannot
 // fall behind the code. Messages built from the journal's reasons ("%s")
 // are listed by hand.
 func TestProtocolDocListsEveryFieldError(t *testing.T) {
+	// E_FIELD messages no ECR request can get: checks of the daemon's own
+	// answers, and of values only a Go caller can set.
+	notForECRs := map[string]string{
+		"unknown status %.32q": "RESULT status: answers only (an ECR's RESULT is E_TYPE)",
+		"must not be negative": "a negative amount in a Message built in Go; decoders refuse '-' first",
+	}
 	doc, err := os.ReadFile(protocolDoc)
 	if err != nil {
 		t.Fatal(err)
