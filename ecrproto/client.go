@@ -214,7 +214,8 @@ func (c *Client) readLoop() {
 // deliver routes a message from the server: EVENTs to OnEvent, final
 // answers to the request with their id. An ERROR without an id (input the
 // server could not decode) goes to the only request in flight, if there is
-// exactly one.
+// exactly one — unless it refuses an id in use (DupID): that answers a
+// request this client did not send, never the running one.
 func (c *Client) deliver(m *Message) {
 	if m.Type == TypeEvent {
 		if c.opts.OnEvent != nil {
@@ -228,7 +229,7 @@ func (c *Client) deliver(m *Message) {
 	c.mu.Lock()
 	id := m.ID
 	ch, ok := c.pending[id]
-	if !ok && id == "" && m.Type == TypeError {
+	if !ok && id == "" && m.Type == TypeError && m.DupID == "" {
 		if len(c.pending) == 1 {
 			for k, only := range c.pending {
 				id, ch, ok = k, only, true

@@ -15,7 +15,6 @@ import (
 var (
 	errIdle     = errors.New("idle timeout")
 	errShutdown = errors.New("server shutting down")
-	errFlood    = errors.New("too many requests in flight")
 	errHTTP     = errors.New("the first line is HTTP, not the ECR protocol")
 )
 
@@ -44,8 +43,11 @@ type conn struct {
 	established bool
 
 	mu         sync.Mutex
-	inflight   int
-	ids        map[string]*Message // requests in flight by id
+	inflight   int                 // handler requests running and answers queued or being written
+	ids        map[string]*Message // handler requests in flight by id, until their final answer is written
+	queue      []queuedReply       // answers the server composed, for writeReplies
+	queued     int                 // bytes in queue
+	writing    bool                // writeReplies is running
 	lastActive time.Time
 	authed     bool
 	closing    bool // answer what is in flight, then close; read nothing new
@@ -87,6 +89,7 @@ func (c *conn) serve() {
 
 func (c *conn) close() {
 	c.closeOnce.Do(func() {
+		c.srv.releaseSlot(c) // before the peer can see the close
 		c.cancel()
 		if c.reject {
 			// Free the slot before the peer can see the close: an ECR that
@@ -248,8 +251,11 @@ func (c *conn) accept(m *Message, pe *Error) error {
 			"code", pe.Code, "detail", clip(pe.Message))
 		return c.finish(nil, pe)
 	case pe != nil:
+		if pe.Code == CodeField && m != nil && m.Type != "" && !IsRequest(m.Type) {
+			pe = notRequest(m.Type) // an answer or unknown type: the fields it carries do not matter
+		}
 		c.srv.warn(c.log, c.peer, "ecr bad input", "code", pe.Code, "field", clip(pe.Field), "detail", clip(pe.Message))
-		return c.spawn(nil, func() { c.sendQuiet(pe.Reply(m)) })
+		return c.reply(pe.Reply(m))
 	}
 	return c.dispatch(m)
 }
@@ -285,85 +291,172 @@ func (c *conn) finish(m *Message, err *Error) error {
 	c.mu.Lock()
 	c.closing = true
 	c.mu.Unlock()
-	return c.spawn(nil, func() { c.sendQuiet(err.Reply(m)) })
+	return c.reply(err.Reply(m))
 }
 
-// dispatch validates a request and starts answering it.
+// dispatch validates a request and starts answering it: HELLO and PING
+// by queueing their answer, the others by running the handler.
 func (c *conn) dispatch(m *Message) error {
+	if !IsRequest(m.Type) && m.Type != "" {
+		return c.reply(notRequest(m.Type).Reply(m))
+	}
 	if err := m.Validate(); err != nil {
 		pe := AsError(err)
 		c.srv.warn(c.log, c.peer, "ecr invalid request", "type", clip(m.Type), "code", pe.Code, "field", pe.Field)
-		return c.spawn(nil, func() { c.sendQuiet(pe.Reply(m)) })
-	}
-	if !IsRequest(m.Type) {
-		return c.spawn(nil, func() {
-			c.sendQuiet(Errorf(CodeType, "%s is not a request type", m.Type).Reply(m))
-		})
+		return c.reply(pe.Reply(m))
 	}
 	c.established = true
-	if busy, dup := c.checkInFlight(m); dup || busy != nil {
-		if busy == nil {
+	if refusal, dup := c.checkInFlight(m); dup || refusal != nil {
+		if refusal == nil {
 			c.log.Debug("ecr retransmitted request ignored", "id", m.ID)
 			return nil
 		}
-		return c.spawn(nil, func() { c.sendQuiet(busy.Reply(m)) })
+		return c.reply(refusal)
 	}
 	c.log.Debug("ecr request", "msg", m)
+	if m.Type == TypeHello || m.Type == TypePing {
+		return c.reply(c.srv.greeting(m))
+	}
 	return c.spawn(m, func() { c.serveRequest(m) })
 }
 
-// checkInFlight refuses a request whose id is in flight with different
-// content and reports an identical one (a retransmission) as dup. It also
-// applies MaxInFlight.
-func (c *conn) checkInFlight(m *Message) (busy *Error, dup bool) {
+// notRequest is the E_TYPE error for a message of type typ that is not a
+// request.
+func notRequest(typ string) *Error {
+	switch typ {
+	case TypeResult, TypeEvent, TypeError:
+		return Errorf(CodeType, "%s is not a request type", typ)
+	}
+	return Errorf(CodeType, "unknown message type %.32q", typ)
+}
+
+// checkInFlight refuses a request whose id belongs to a request still in
+// flight with different content, and reports an identical one (a
+// retransmission) as dup. The refusal carries the id in dup_id, never in
+// id: it must not be taken for the running request's final answer. It
+// also applies MaxInFlight to requests for the handler.
+func (c *conn) checkInFlight(m *Message) (refusal *Message, dup bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if prev, ok := c.ids[m.ID]; ok {
 		if equalMessages(prev, m) {
 			return nil, true
 		}
-		return FieldError("id", "a different request with this id is in flight"), false
+		r := FieldError("id", "a request with this id is still in flight; use another id").Reply(m)
+		r.ID, r.DupID = "", clip(m.ID)
+		return r, false
 	}
-	if len(c.ids) >= c.srv.opts.MaxInFlight {
-		return Errorf(CodeUnavailable, "too many requests in flight on this connection"), false
+	if m.Type != TypeHello && m.Type != TypePing && len(c.ids) >= c.srv.opts.MaxInFlight {
+		return Errorf(CodeUnavailable, "too many requests in flight on this connection").Reply(m), false
 	}
 	return nil, false
 }
 
-// spawn runs fn in a goroutine counted as in flight. req, if not nil, is
-// registered by id for the duplicate check. The number of goroutines per
-// connection is bounded: a peer that floods it is disconnected.
+// spawn runs the handler request req in a goroutine, registered by id for
+// the duplicate check and counted as in flight. MaxInFlight bounds these
+// goroutines (checkInFlight).
 func (c *conn) spawn(req *Message, fn func()) error {
 	c.mu.Lock()
-	if c.inflight >= 2*c.srv.opts.MaxInFlight {
-		c.mu.Unlock()
-		return errFlood
-	}
 	c.inflight++
-	if req != nil {
-		c.ids[req.ID] = req
-	}
+	c.ids[req.ID] = req
 	c.handlers.Add(1)
 	c.mu.Unlock()
 	go func() {
-		defer c.endRequest(req)
+		defer c.finished(req)
+		defer c.handlers.Done()
 		fn()
 	}()
 	return nil
 }
 
-func (c *conn) endRequest(req *Message) {
+// release forgets req's id once its final answer is about to be written,
+// so the ECR may use the id again as soon as it has that answer.
+func (c *conn) release(req *Message) {
+	c.mu.Lock()
+	if c.ids[req.ID] == req {
+		delete(c.ids, req.ID)
+	}
+	c.mu.Unlock()
+}
+
+// finished ends a request (req, if not nil, a handler request) or a queued
+// answer: it is no longer in flight. The last one closes a connection
+// that is closing.
+func (c *conn) finished(req *Message) {
 	c.mu.Lock()
 	c.inflight--
-	if req != nil {
+	if req != nil && c.ids[req.ID] == req {
 		delete(c.ids, req.ID)
 	}
 	c.lastActive = time.Now()
 	idle, closing := c.inflight == 0, c.closing
 	c.mu.Unlock()
-	c.handlers.Done()
 	if idle && (closing || c.srv.shutting.Load()) {
 		c.close()
+	}
+}
+
+// queuedReply is an answer the server composed, waiting to be written.
+type queuedReply struct {
+	m    *Message
+	size int
+}
+
+// reply queues an answer the server composes itself (HELLO, PING, an
+// ERROR for bad input or a refused request); one goroutine writes the
+// queue in order. The queue is bounded like every answer (MaxOutput): a
+// peer that sends requests without reading the answers is disconnected
+// (the error returned ends the connection).
+func (c *conn) reply(m *Message) error {
+	n := DefaultMaxMessageSize // a message that cannot be encoded still counts
+	if b, err := AppendJSON(nil, m); err == nil {
+		n = len(b) + 1
+	}
+	c.mu.Lock()
+	if c.queued > 0 && c.queued+n > c.srv.opts.MaxOutput {
+		c.mu.Unlock()
+		c.srv.warn(c.log, c.peer, "ecr peer does not read its answers; closing", "err", ErrSlowReader)
+		return ErrSlowReader
+	}
+	c.queue = append(c.queue, queuedReply{m, n})
+	c.queued += n
+	c.inflight++
+	start := !c.writing
+	if start {
+		c.writing = true
+		c.handlers.Add(1)
+	}
+	c.mu.Unlock()
+	if start {
+		go c.writeReplies()
+	}
+	return nil
+}
+
+// writeReplies writes the queued answers until the queue is empty. It
+// stops counting as a goroutine of the connection before the last answer
+// ends, which may close the connection.
+func (c *conn) writeReplies() {
+	for {
+		c.mu.Lock()
+		q := c.queue[0]
+		c.queue[0] = queuedReply{}
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		c.sendQuiet(q.m)
+		c.mu.Lock()
+		c.queued -= q.size
+		last := len(c.queue) == 0
+		if last {
+			c.writing = false
+		}
+		c.mu.Unlock()
+		if last {
+			c.handlers.Done()
+			c.finished(nil)
+			return
+		}
+		c.finished(nil)
 	}
 }
 

@@ -12,8 +12,13 @@
 //     ACK/NAK with retransmission (AppendFields, DecodeFields, AppendFrame,
 //     FrameReader).
 //   - Server answers requests on any net.Listener through a Handler, one
-//     goroutine per request, and answers HELLO and PING itself; the
-//     encoding of each connection is chosen by its first byte. Before a
+//     goroutine per request (at most MaxInFlight per connection), and
+//     answers HELLO, PING and refusals itself through a per-connection
+//     queue, so pipelined requests are all answered; the encoding of each
+//     connection is chosen by its first byte. An id is free again once its
+//     final answer is written; a request reusing the id of one in flight
+//     is refused with an ERROR carrying dup_id and no id. Fields a request
+//     type does not use (RequestFields) are ignored. Before a
 //     connection's first valid request, an HTTP line (a browser on the
 //     till) closes it unanswered and undecodable input closes it after
 //     E_FORMAT. Echoed and logged client values are cut to MaxEcho bytes,

@@ -37,6 +37,7 @@ var fieldTable = [...]fieldSpec{
 	{name: "receipt", str: func(m *Message) *string { return &m.Receipt }},
 	{name: "code", str: func(m *Message) *string { return &m.Code }},
 	{name: "field", str: func(m *Message) *string { return &m.Field }},
+	{name: "dup_id", str: func(m *Message) *string { return &m.DupID }},
 	{name: "version", str: func(m *Message) *string { return &m.Version }},
 	{name: "key", str: func(m *Message) *string { return &m.Key }},
 }
@@ -137,6 +138,59 @@ func checkFields(m *Message) *Error {
 		}
 	}
 	return nil
+}
+
+// fieldErr is a field's decoding error, with the field's index in
+// fieldTable.
+type fieldErr struct {
+	index int
+	err   *Error
+}
+
+// settle finishes decoding m: a request ignores the fields its type does
+// not use (they are cleared, and their errors dropped), as it ignores
+// unknown keys; any other message (an answer, an unknown type) keeps them
+// all. It returns the first error of a field that counts, or nil.
+func settle(m *Message, errs []fieldErr) error {
+	used, ok := usedFields(m.Type)
+	if !ok {
+		if len(errs) > 0 {
+			return errs[0].err
+		}
+		return nil
+	}
+	for i := range fieldTable {
+		if used&(1<<i) != 0 {
+			continue
+		}
+		if f := &fieldTable[i]; f.num != nil {
+			*f.num(m) = nil
+		} else {
+			*f.str(m) = ""
+		}
+	}
+	for _, e := range errs {
+		if used&(1<<e.index) != 0 {
+			return e.err
+		}
+	}
+	return nil
+}
+
+// usedFields returns the set of fields (bits by fieldTable index) a
+// request type uses, and false for any other type.
+func usedFields(typ string) (uint32, bool) {
+	names := RequestFields(typ)
+	if names == nil {
+		return 0, false
+	}
+	var set uint32
+	for _, n := range names {
+		if i, _ := lookupField(n); i >= 0 {
+			set |= 1 << i
+		}
+	}
+	return set, true
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

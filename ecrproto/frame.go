@@ -76,7 +76,9 @@ func EncodeFrame(m *Message) ([]byte, error) {
 //     same as absent;
 //   - amount and amount_cny are ASCII digits only (leading zeros allowed);
 //   - a field may appear once; unknown names are ignored; names are
-//     case-sensitive.
+//     case-sensitive;
+//   - in a request, fields its type does not use (RequestFields) are
+//     ignored like unknown names: not checked, left empty.
 //
 // Errors are *Error (E_FORMAT or E_FIELD). The returned Message is never
 // nil: on a field error it holds the other fields.
@@ -85,8 +87,10 @@ func DecodeFields(payload []byte) (*Message, error) {
 	if !utf8.Valid(payload) {
 		return m, Errorf(CodeFormat, "payload is not valid UTF-8")
 	}
-	var seen uint32
-	var fieldErr error
+	var (
+		seen uint32
+		errs []fieldErr
+	)
 	for _, part := range strings.Split(string(payload), string(FS)) {
 		if part == "" {
 			continue
@@ -100,18 +104,18 @@ func DecodeFields(payload []byte) (*Message, error) {
 			continue
 		}
 		if seen&(1<<i) != 0 {
-			fieldErr = firstErr(fieldErr, FieldError(name, "appears more than once"))
+			errs = append(errs, fieldErr{i, FieldError(name, "appears more than once")})
 			continue
 		}
 		seen |= 1 << i
 		if e := f.setText(m, value); e != nil {
-			fieldErr = firstErr(fieldErr, e)
+			errs = append(errs, fieldErr{i, e})
 		}
 	}
 	if seen == 0 {
 		return m, Errorf(CodeFormat, "empty frame")
 	}
-	return m, fieldErr
+	return m, settle(m, errs)
 }
 
 // FrameKind says what FrameReader.ReadFrame found.

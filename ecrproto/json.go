@@ -56,7 +56,9 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 //     (12.5, 1e3, "1250" and -5 are refused); every other field is a JSON
 //     string; null is the same as absent;
 //   - a field may appear once; unknown keys are ignored (forward
-//     compatibility); keys are case-sensitive.
+//     compatibility); keys are case-sensitive;
+//   - in a request, fields its type does not use (RequestFields) are
+//     ignored like unknown keys: not checked, left empty.
 //
 // Errors are *Error (E_FORMAT or E_FIELD). The returned Message is never
 // nil: on a field error it holds the other fields (so the id can be
@@ -70,15 +72,15 @@ func DecodeJSON(data []byte) (*Message, error) {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return m, Errorf(CodeFormat, "not a JSON object")
 	}
-	fieldErr, err := decodeMembers(dec, m)
+	fieldError, err := decodeMembers(dec, m)
 	if err != nil {
 		return m, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return m, Errorf(CodeFormat, "data after the JSON object")
 	}
-	if fieldErr != nil {
-		return m, fieldErr
+	if fieldError != nil {
+		return m, fieldError
 	}
 	return m, nil
 }
@@ -86,8 +88,11 @@ func DecodeJSON(data []byte) (*Message, error) {
 // decodeMembers decodes the object's members up to and including its
 // closing brace. It returns the first field error separately from a
 // syntax error, so that all well-formed fields are still decoded.
-func decodeMembers(dec *json.Decoder, m *Message) (fieldErr, err error) {
-	var seen uint32
+func decodeMembers(dec *json.Decoder, m *Message) (fieldError, err error) {
+	var (
+		seen uint32
+		errs []fieldErr
+	)
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -103,25 +108,18 @@ func decodeMembers(dec *json.Decoder, m *Message) (fieldErr, err error) {
 			continue
 		}
 		if seen&(1<<i) != 0 {
-			fieldErr = firstErr(fieldErr, FieldError(key, "appears more than once"))
+			errs = append(errs, fieldErr{i, FieldError(key, "appears more than once")})
 			continue
 		}
 		seen |= 1 << i
 		if e := f.setJSON(m, raw); e != nil {
-			fieldErr = firstErr(fieldErr, e)
+			errs = append(errs, fieldErr{i, e})
 		}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
 		return nil, Errorf(CodeFormat, "malformed JSON")
 	}
-	return fieldErr, nil
-}
-
-func firstErr(have error, e *Error) error {
-	if have != nil {
-		return have
-	}
-	return e
+	return settle(m, errs), nil
 }
 
 // setJSON sets the field from a raw JSON value.

@@ -25,7 +25,7 @@ func wantErr(t *testing.T, err error, code, field string) {
 
 func TestDecodeJSON_Good(t *testing.T) {
 	in := `{"type":"SALE","id":"7","lane":"1","ref":"R1","amount":1250,"currency":"HKD",` +
-		`"subject":"Zoo \"day\" ticket","barcode":"281234567890123400","future_key":{"x":[1,2]},"amount_cny":0}`
+		`"subject":"Zoo \"day\" ticket","barcode":"281234567890123400","future_key":{"x":[1,2]}}`
 	m, err := ecrproto.DecodeJSON([]byte(in))
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +34,10 @@ func TestDecodeJSON_Good(t *testing.T) {
 		m.Currency != "HKD" || m.Subject != `Zoo "day" ticket` || m.Barcode != "281234567890123400" {
 		t.Fatalf("decoded %+v", m)
 	}
+	m, err = ecrproto.DecodeJSON([]byte(`{"type":"RESULT","id":"7","status":"APPROVED","amount_cny":0}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if m.AmountCNY == nil || *m.AmountCNY != 0 {
 		t.Fatalf("amount_cny 0 must be present, got %v", m.AmountCNY)
 	}
@@ -41,10 +45,10 @@ func TestDecodeJSON_Good(t *testing.T) {
 
 func TestDecodeJSON_AbsentVersusZero(t *testing.T) {
 	for in, present := range map[string]bool{
-		`{"type":"PING","id":"1"}`:                false,
-		`{"type":"PING","id":"1","amount":null}`:  false,
-		`{"type":"PING","id":"1","amount":0}`:     true,
-		`{"type":"PING","id":"1","amount":  0  }`: true,
+		`{"type":"REFUND","id":"1"}`:                false,
+		`{"type":"REFUND","id":"1","amount":null}`:  false,
+		`{"type":"REFUND","id":"1","amount":0}`:     true,
+		`{"type":"REFUND","id":"1","amount":  0  }`: true,
 	} {
 		m, err := ecrproto.DecodeJSON([]byte(in))
 		if err != nil {

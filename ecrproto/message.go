@@ -105,6 +105,10 @@ type Message struct {
 	Code string
 	// Field names the offending field of an E_FIELD ERROR.
 	Field string
+	// DupID is the id of a request still in flight that a refused request
+	// reused (an E_FIELD ERROR for field id, which then has no ID, so it
+	// cannot be taken for the running request's answer).
+	DupID string
 	// Version is the protocol version (HELLO and its RESULT).
 	Version string
 	// Key is the shared key for remote access (HELLO). Never logged.

@@ -8,18 +8,19 @@ import (
 	"sync"
 )
 
-// serveRequest answers one valid request: HELLO and PING here, the rest
-// through the handler, with panic recovery and a guaranteed final answer.
-func (c *conn) serveRequest(req *Message) {
-	switch req.Type {
-	case TypeHello:
-		c.sendQuiet(&Message{Type: TypeResult, ID: req.ID, Status: StatusOK,
-			Version: ProtocolVersion, Message: c.srv.readiness()})
-		return
-	case TypePing:
-		c.sendQuiet(&Message{Type: TypeResult, ID: req.ID, Status: StatusOK, Message: c.srv.readiness()})
-		return
+// greeting is the server's own answer to HELLO or PING: OK with the
+// readiness (and, for HELLO, the protocol version).
+func (s *Server) greeting(req *Message) *Message {
+	m := &Message{Type: TypeResult, ID: req.ID, Status: StatusOK, Message: s.readiness()}
+	if req.Type == TypeHello {
+		m.Version = ProtocolVersion
 	}
+	return m
+}
+
+// serveRequest answers one valid request through the handler, with panic
+// recovery and a guaranteed final answer.
+func (c *conn) serveRequest(req *Message) {
 	rw := &response{c: c, req: req}
 	defer c.recoverHandler(rw)
 	switch h := c.srv.currentHandler(); {
@@ -103,6 +104,9 @@ func (r *response) Send(m *Message) error {
 	}
 	r.done = out.IsFinal()
 	r.mu.Unlock()
+	if r.done {
+		r.c.release(r.req) // the id is free again once the ECR can have this answer
+	}
 	return r.c.send(out)
 }
 

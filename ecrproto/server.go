@@ -370,10 +370,21 @@ func (s *Server) admit(ls *listenerState, peer string) (reject bool, why string)
 	return true, ""
 }
 
+// untrack forgets a connection whose goroutines have all ended.
 func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
+	s.checkDrained()
+}
+
+// releaseSlot gives back the connection's place under the caps once its
+// socket is closed (handlers of its requests may still run: a sale goes
+// on without its connection), so a client that saw the connection close
+// can connect again at once. Called once per connection.
+func (s *Server) releaseSlot(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
 	case c.reject:
 		s.releaseRejectLocked(c)
@@ -387,7 +398,6 @@ func (s *Server) untrack(c *conn) {
 	default:
 		s.counted--
 	}
-	s.checkDrained()
 }
 
 // releaseReject gives back the slot of a rejected connection, once.

@@ -32,6 +32,32 @@ func (m *Message) Validate() error {
 	return nil
 }
 
+// RequestFields returns the fields a request type uses, "type" and "id"
+// included, or nil for a type that is not a request. Decoders ignore a
+// request's other fields, whatever their values (docs/ecr-protocol.md
+// section 3).
+func RequestFields(typ string) []string {
+	switch typ {
+	case TypeHello:
+		return []string{"type", "id", "version", "key"}
+	case TypeSale:
+		return []string{"type", "id", "lane", "ref", "amount", "currency", "subject", "barcode"}
+	case TypeStatus, TypeCancel, TypeAbort:
+		return []string{"type", "id", "lane", "ref"}
+	case TypeRefund:
+		return []string{"type", "id", "lane", "ref", "refund_ref", "amount", "currency"}
+	case TypeScan:
+		return []string{"type", "id", "lane", "barcode"}
+	case TypePrint:
+		return []string{"type", "id", "lane", "ref", "receipt"}
+	case TypeDevices:
+		return []string{"type", "id", "lane"}
+	case TypePing:
+		return []string{"type", "id"}
+	}
+	return nil
+}
+
 // validator returns the rule set of a message type, or nil.
 func validator(typ string) func(*Message) *Error {
 	switch typ {
@@ -41,8 +67,7 @@ func validator(typ string) func(*Message) *Error {
 		return validateSale
 	case TypeStatus:
 		return func(m *Message) *Error {
-			return first(id(m), lane(m), token("ref", m.Ref, maxIDLen, false),
-				token("refund_ref", m.RefundRef, maxIDLen, false))
+			return first(id(m), lane(m), token("ref", m.Ref, maxIDLen, false))
 		}
 	case TypeAbort:
 		return func(m *Message) *Error { return first(id(m), lane(m), token("ref", m.Ref, maxIDLen, false)) }

@@ -271,6 +271,13 @@ func (l *link) transmit(ctx context.Context, frame []byte) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-l.done:
+			select { // the ACK may have come just before the close
+			case k := <-l.ctl:
+				if k == FrameACK {
+					return nil
+				}
+			default:
+			}
 			return &LinkError{Attempts: n, Err: net.ErrClosed}
 		}
 	}

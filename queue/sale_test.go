@@ -297,3 +297,37 @@ func TestSubmitValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestReleasedClaimWakesTheScheduler: a scheduler pass that meets a due
+// operation claimed by someone else (SubmitSale between its commit and the
+// end of its claim, an operator's retry) skips it and sleeps as if nothing
+// were due; giving up the claim must wake the scheduler, or a sale waiting
+// for its code is voided up to a whole maxWait after its scan timeout.
+func TestReleasedClaimWakesTheScheduler(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.ScanTimeout = time.Second })
+	op := h.sale("r1", 100)
+	h.clk.Advance(time.Second) // due: the scan timeout is over
+	select {
+	case <-h.e.kick: // the submit's own wake-up
+	default:
+	}
+	if !h.e.claim(op.ID) {
+		t.Fatal("the operation is already claimed")
+	}
+	wait, err := h.e.cycle(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.want(op.ID, StateWaitingScan) // skipped: claimed
+	if wait < time.Second {
+		t.Fatalf("the pass plans to wake in %v: the busy operation was not skipped as the test assumes", wait)
+	}
+	h.e.release(op.ID)
+	select {
+	case <-h.e.kick:
+	default:
+		t.Fatalf("releasing the claim did not wake the scheduler; it sleeps %v past the scan timeout", wait)
+	}
+	h.settle()
+	h.want(op.ID, StateVoided)
+}

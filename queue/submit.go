@@ -247,11 +247,14 @@ func (e *Engine) claim(id string) bool {
 	return true
 }
 
-// release gives up a claim that did not launch a call.
+// release gives up a claim that did not launch a call, and wakes the
+// scheduler: a pass that ran meanwhile (a commit under the claim kicks it)
+// skipped the operation as busy and planned its sleep without it.
 func (e *Engine) release(id string) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	delete(e.busy, id)
+	e.mu.Unlock()
+	e.Kick()
 }
 
 // staleAsState turns a lost version race into a StateError naming the state
