@@ -34,9 +34,7 @@ type conn struct {
 	peer    string // peerHost of the remote address
 	needKey string // remote access: HELLO with this key must come first
 	reject  bool   // over MaxConns: answer the first request E_UNAVAILABLE, close
-	// released: the reject slot was given back (Server.mu guards it).
-	released bool
-	hello    *time.Timer
+	hello   *time.Timer
 
 	// established is set by the reader once a valid request arrived;
 	// before, HTTP-looking or undecodable input closes the connection.
@@ -91,11 +89,6 @@ func (c *conn) close() {
 	c.closeOnce.Do(func() {
 		c.srv.releaseSlot(c) // before the peer can see the close
 		c.cancel()
-		if c.reject {
-			// Free the slot before the peer can see the close: an ECR that
-			// retries at once must not find it still taken.
-			c.srv.releaseReject(c)
-		}
 		c.nc.Close()
 	})
 }

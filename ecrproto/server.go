@@ -387,7 +387,7 @@ func (s *Server) releaseSlot(c *conn) {
 	defer s.mu.Unlock()
 	switch {
 	case c.reject:
-		s.releaseRejectLocked(c)
+		s.rejected--
 	case c.ls.remote != nil:
 		s.counted--
 		s.remote--
@@ -397,20 +397,6 @@ func (s *Server) releaseSlot(c *conn) {
 		}
 	default:
 		s.counted--
-	}
-}
-
-// releaseReject gives back the slot of a rejected connection, once.
-func (s *Server) releaseReject(c *conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.releaseRejectLocked(c)
-}
-
-func (s *Server) releaseRejectLocked(c *conn) {
-	if !c.released {
-		c.released = true
-		s.rejected--
 	}
 }
 
