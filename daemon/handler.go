@@ -86,7 +86,8 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 		return nil, queue.Operation{}, false, ecrproto.Errorf(ecrproto.CodeUnavailable, "tillbridge is stopping; try again shortly")
 	}
 	w := l.d.watchOp(saleKey(l.cfg.ID, r.ref)) // before the journal: miss no event
-	op, err := l.submit(r)
+	sub, err := l.submit(r)
+	op := sub.Op
 	if err != nil || op.Final() {
 		l.d.unwatch(w)
 		return nil, op, false, err
@@ -96,7 +97,7 @@ func (l *lane) startSale(r saleReq) (*sale, queue.Operation, bool, error) {
 	l.d.bg.Add(1)
 	go func() {
 		defer l.d.bg.Done()
-		s.run(w, op)
+		s.run(w, sub)
 	}()
 	return s, op, op.State != queue.StateWaitingScan, nil
 }
@@ -118,25 +119,25 @@ func (l *lane) attach(cur *sale, r saleReq) (*sale, queue.Operation, bool, error
 }
 
 // submit records the sale in the journal (with its code: the pay is
-// committed in the same transaction and sent at once). A repeat returns
-// the recorded operation. Caller holds l.mu.
-func (l *lane) submit(r saleReq) (queue.Operation, error) {
-	op, err := l.d.eng.SubmitSale(l.d.work, queue.Sale{Lane: l.cfg.ID, Ref: r.ref, Amount: r.amount,
+// committed in the same transaction and sent at once, Sent). A repeat
+// returns the recorded operation. Caller holds l.mu.
+func (l *lane) submit(r saleReq) (queue.Submitted, error) {
+	sub, err := l.d.eng.SubmitSale(l.d.work, queue.Sale{Lane: l.cfg.ID, Ref: r.ref, Amount: r.amount,
 		Currency: r.currency, Subject: r.subject, Terminal: l.cfg.TerminalID, BuyerCode: r.barcode})
 	var state *queue.StateError
 	if errors.As(err, &state) { // a code for a recorded sale that ended: its outcome
 		if cur, gerr := l.d.eng.GetByRef(l.d.work, l.cfg.ID, queue.KindSale, r.ref); gerr == nil && cur.Final() {
-			op, err = cur, nil
+			sub, err = queue.Submitted{Op: cur}, nil
 		}
 	}
 	if err != nil {
-		return op, journalErr(err)
+		return sub, journalErr(err)
 	}
-	if r.barcode != "" && op.BuyerMasked != "" && op.BuyerMasked != queue.MaskCode(r.barcode) {
-		return op, refConflict("barcode")
+	if r.barcode != "" && sub.Op.BuyerMasked != "" && sub.Op.BuyerMasked != queue.MaskCode(r.barcode) {
+		return sub, refConflict("barcode")
 	}
 	l.lastRef = r.ref
-	return op, nil
+	return sub, nil
 }
 
 // stream sends s's messages from index i until the final one, the

@@ -147,13 +147,13 @@ func (s *sale) setWaiting(v bool) {
 // run drives the sale: the code wait (unless the SALE carried one and the
 // journal already sent the pay), the journal's outcome, the receipt, the
 // RESULT.
-func (s *sale) run(w *opWatch, op queue.Operation) {
+func (s *sale) run(w *opWatch, sub queue.Submitted) {
 	defer s.d.unwatch(w)
-	sent := op.State == queue.StatePaying && op.Attempts == 1
+	op := sub.Op
 	if cur, err := s.d.eng.Get(s.d.work, s.id); err == nil {
 		op = cur // events before the watch existed are in the journal
 	}
-	if sent {
+	if sub.Sent { // this SALE's submit sent the pay
 		s.event(ecrproto.EventSent, "payment sent to Alipay", true)
 	}
 	if op.State == queue.StateWaitingScan {
@@ -259,7 +259,7 @@ func (s *sale) pay(w *opWatch, op queue.Operation) (queue.Operation, *ecrproto.M
 			return op, nil
 		}
 	}
-	started, err := s.d.eng.StartPay(s.d.work, s.id, code)
+	res, err := s.d.eng.StartPay(s.d.work, s.id, code)
 	if err != nil {
 		s.l.log.Info().Err(err).Str("ref", s.req.ref).Msg("pay not started")
 		cur, gerr := s.d.eng.Get(s.d.work, s.id)
@@ -276,9 +276,11 @@ func (s *sale) pay(w *opWatch, op queue.Operation) (queue.Operation, *ecrproto.M
 		return op, s.notSent(op, ReasonJournalError,
 			"the payment could not be recorded, so it was not sent; nothing was charged; try again with a new ref")
 	}
-	s.sentAt = time.Now()
-	s.event(ecrproto.EventSent, "payment sent to Alipay", true)
-	return started, nil
+	if res.Sent {
+		s.sentAt = time.Now()
+		s.event(ecrproto.EventSent, "payment sent to Alipay", true)
+	}
+	return res.Op, nil
 }
 
 // notSent is the DECLINED RESULT of a sale that ends before its pay was

@@ -218,8 +218,9 @@ func playModel(t *testing.T, h *harness, rnd *rand.Rand, reopen func()) {
 	for step := range 60 {
 		switch r := rnd.IntN(12); {
 		case r < 4 || len(sales) == 0:
-			op, err := h.e.SubmitSale(ctx, Sale{Lane: "1", Ref: fmt.Sprint("s", step),
+			submitted, err := h.e.SubmitSale(ctx, Sale{Lane: "1", Ref: fmt.Sprint("s", step),
 				Amount: 100 + int64(rnd.IntN(900)), Currency: "HKD"})
+			op := submitted.Op
 			if err != nil {
 				t.Fatal(err)
 			}
