@@ -20,9 +20,9 @@ type Update struct {
 }
 
 // Watch follows the committed state of operation id. The channel delivers
-// the current state first, then each state committed after it, in commit
-// order, and is closed after a final state, when ctx ends, or when the
-// engine closes.
+// the current state first — it is in the channel when Watch returns — then
+// each state committed after it, in commit order, and is closed after a
+// final state, when ctx ends, or when the engine closes.
 //
 // It is a state watcher, not an event log: the engine never waits for a
 // watcher, so one that falls behind gets only the latest state — updates
