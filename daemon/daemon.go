@@ -89,10 +89,7 @@ type Daemon struct {
 	stop     context.CancelFunc
 	work     context.Context // outlives connections; cancelled at the very end
 	stopWork context.CancelFunc
-	bg       sync.WaitGroup // lane and dispatcher goroutines
-
-	mu      sync.Mutex
-	watches map[string]map[*opWatch]struct{} // journal event watchers by operation id
+	bg       sync.WaitGroup // the engine's scheduler, scanners and sale runners
 }
 
 // New checks cfg and prepares a Daemon; it opens nothing yet (Run does, in

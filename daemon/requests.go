@@ -105,11 +105,11 @@ func (d *Daemon) serveCancel(l *lane, req *ecrproto.Message, w ecrproto.Response
 			send(w, &ecrproto.Message{Type: ecrproto.TypeEvent, Event: ecrproto.EventCancelling, Message: "cancelling the payment"})
 		})
 	}
-	if after.State == queue.StateCancelling || after.State == queue.StateChecking {
-		cancelling() // Cancel itself committed it: its event came before any watch
+	if cancelOwned(after) {
+		cancelling() // Cancel itself committed it (it may be confirmed before the watch starts)
 	}
-	d.answerAfter(l, w, after, "", func(ev queue.Event) {
-		if ev.Name == queue.EventCancelling {
+	d.answerAfter(l, w, after, "", func(u queue.Update) {
+		if cancelOwned(u.Op) {
 			cancelling()
 		}
 	})
@@ -167,11 +167,16 @@ func (s *sale) awaitResult(limit time.Duration) bool {
 }
 
 // answerAfter follows op to its outcome (bounded by the cancel wait for
-// cancels and refunds) and answers it, printing the slip unless the op is
-// the lane's running sale (whose own runner prints).
-func (d *Daemon) answerAfter(l *lane, w ecrproto.ResponseWriter, op queue.Operation, saleRef string, onEvent func(queue.Event)) {
+// cancels and refunds; onUpdate sees its state as it goes) and answers it,
+// printing the slip unless the op is the lane's running sale (whose own
+// runner prints).
+func (d *Daemon) answerAfter(l *lane, w ecrproto.ResponseWriter, op queue.Operation, saleRef string, onUpdate func(queue.Update)) {
 	if !op.Final() {
-		op, _ = d.waitFinal(op.ID, d.cfg.Payment.CancelWait, onEvent)
+		ctx, cancel := context.WithCancel(d.work)
+		ow := d.watchOp(ctx, op)
+		d.follow(ow, d.cfg.Payment.CancelWait, onUpdate)
+		cancel()
+		op = ow.op
 	}
 	res := d.opResult(d.work, op)
 	if s := l.current(); op.Final() && (s == nil || s.id != op.ID) {
@@ -226,9 +231,8 @@ func (d *Daemon) serveAbort(l *lane, req *ecrproto.Message, w ecrproto.ResponseW
 	}
 	op, over, err := s.abort()
 	if over {
-		queued := op.State == queue.StateCancelling || op.State == queue.StateChecking
 		d.sendErr(w, ecrproto.Errorf(ecrproto.CodeNotFound, "sale %s is over (%s): nothing was aborted; "+
-			"its RESULT is on the SALE; CANCEL reverses it", s.req.ref, ecrStatus(op, queued)))
+			"its RESULT is on the SALE; CANCEL reverses it", s.req.ref, ecrStatus(op, cancelOwned(op))))
 		return
 	}
 	if err != nil {

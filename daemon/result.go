@@ -45,6 +45,12 @@ func ecrStatus(op queue.Operation, queued bool) string {
 	return ecrproto.StatusPending
 }
 
+// cancelOwned reports whether the journal owns a cancel of op: it is
+// cancelling or, the cancel being impossible, checking.
+func cancelOwned(op queue.Operation) bool {
+	return op.State == queue.StateCancelling || op.State == queue.StateChecking
+}
+
 // resultOf builds the RESULT for op. For a refund, saleRef is the sale's
 // ref (the refund's own ref goes in refund_ref).
 func resultOf(op queue.Operation, saleRef string, queued bool) *ecrproto.Message {
@@ -76,7 +82,7 @@ func reasonOf(op queue.Operation, status string) (string, string) {
 	case ecrproto.StatusPending:
 		return ReasonInProgress, "not final yet (" + string(op.State) + "); ask STATUS again"
 	}
-	if op.State == queue.StateCancelling || op.State == queue.StateChecking {
+	if cancelOwned(op) {
 		return ReasonCancelQueued, "the cancel is recorded and will be completed; the customer is not charged"
 	}
 	reason := finalReason(op)
@@ -132,8 +138,7 @@ func (d *Daemon) opResult(ctx context.Context, op queue.Operation) *ecrproto.Mes
 			saleRef = sale.Ref
 		}
 	}
-	queued := op.State == queue.StateCancelling || op.State == queue.StateChecking
-	m := resultOf(op, saleRef, queued)
+	m := resultOf(op, saleRef, cancelOwned(op))
 	if r, ok := d.receiptFor(op, saleRef, false); ok {
 		m.Receipt = d.receiptText(op.Lane, r)
 	}

@@ -107,8 +107,7 @@ func (d *Daemon) journalConfig() queue.Config {
 	return q
 }
 
-// openEngine opens the journal (recovering it) and starts the scheduler and
-// the event dispatcher.
+// openEngine opens the journal (recovering it) and starts the scheduler.
 func (d *Daemon) openEngine(ctx context.Context) error {
 	if err := os.MkdirAll(d.cfg.Daemon.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -118,17 +117,12 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		return fmt.Errorf("open journal: %w", err)
 	}
 	d.eng = eng
-	sub := eng.Subscribe()
-	d.bg.Add(2)
+	d.bg.Add(1)
 	go func() {
 		defer d.bg.Done()
 		if err := eng.Run(d.work); err != nil && d.work.Err() == nil {
 			d.log.Error().Err(err).Msg("journal engine stopped")
 		}
-	}()
-	go func() {
-		defer d.bg.Done()
-		d.dispatch(sub)
 	}()
 	return nil
 }

@@ -1,159 +1,111 @@
 package daemon
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/tillbridge/tillbridge/queue"
 )
 
-// watchBuffer is how many journal events a watch holds before it falls
-// back to re-reading its operation.
-const watchBuffer = 64
-
-// safetyPoll re-reads a watched operation this often even without events:
-// the journal is the truth, events are only a wake-up.
-const safetyPoll = 2 * time.Second
-
-// opWatch receives the journal events of one operation, keyed by its id
-// or, for a sale, by its lane and ref (so a watch can exist before the sale
-// is recorded and miss none of its events).
+// opWatch is how a sale runner or a request waits on one operation: the
+// journal's Watch of it (queue.Engine.Watch: the current state first, then
+// each commit, only the newest if the reader fell behind, closed after a
+// final state) and the operation as last read. The daemon keeps no other
+// subscription and polls nothing: the journal says when the state changes.
 type opWatch struct {
-	key    string
-	c      chan queue.Event
-	resync chan struct{} // an event was lost: re-read the operation
+	d   *Daemon
+	ctx context.Context
+	c   <-chan queue.Update // nil once the watch ended or could not start
+	op  queue.Operation     // the operation as last read
+	ev  queue.EventName     // the event recorded with op ("" when op was read otherwise)
 }
 
-// saleKey is the watch key of the sale ref on lane.
-func saleKey(lane, ref string) string { return "sale\x00" + lane + "\x00" + ref }
-
-// watchOp starts delivering the events of the operation with id (or watch
-// key); unwatch stops it.
-func (d *Daemon) watchOp(key string) *opWatch {
-	w := &opWatch{key: key, c: make(chan queue.Event, watchBuffer), resync: make(chan struct{}, 1)}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.watches == nil {
-		d.watches = map[string]map[*opWatch]struct{}{}
+// watchOp watches op (as the caller read it) until ctx ends, and takes
+// the journal's current state of it, which Watch has ready when it returns.
+func (d *Daemon) watchOp(ctx context.Context, op queue.Operation) *opWatch {
+	w := &opWatch{d: d, ctx: ctx, op: op}
+	w.open()
+	select {
+	case u, ok := <-w.c:
+		w.take(u, ok)
+	default:
 	}
-	if d.watches[key] == nil {
-		d.watches[key] = map[*opWatch]struct{}{}
-	}
-	d.watches[key][w] = struct{}{}
 	return w
 }
 
-func (d *Daemon) unwatch(w *opWatch) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.watches[w.key], w)
-	if len(d.watches[w.key]) == 0 {
-		delete(d.watches, w.key)
-	}
-}
-
-// dispatch hands every journal event to the watches of its operation. On a
-// dropped event or a gap in the sequence every watch re-reads.
-func (d *Daemon) dispatch(sub *queue.Subscription) {
-	defer sub.Close()
-	var last int64
-	var dropped uint64
-	for {
-		select {
-		case <-d.work.Done():
-			return
-		case ev, ok := <-sub.C():
-			if !ok {
-				return
-			}
-			lost := (last != 0 && ev.Seq > last+1) || sub.Dropped() != dropped
-			last, dropped = ev.Seq, sub.Dropped()
-			d.deliver(ev, lost)
-		}
-	}
-}
-
-func (d *Daemon) deliver(ev queue.Event, lost bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if lost {
-		for _, ws := range d.watches {
-			for w := range ws {
-				w.kick()
-			}
-		}
-	}
-	d.offerTo(d.watches[ev.OpID], ev)
-	if ev.Kind == queue.KindSale {
-		d.offerTo(d.watches[saleKey(ev.Lane, ev.Ref)], ev)
-	}
-}
-
-// offerTo hands ev to every watch in ws without blocking. Caller holds d.mu.
-func (d *Daemon) offerTo(ws map[*opWatch]struct{}, ev queue.Event) {
-	for w := range ws {
-		select {
-		case w.c <- ev:
-		default:
-			w.kick()
-		}
-	}
-}
-
-func (w *opWatch) kick() {
-	select {
-	case w.resync <- struct{}{}:
-	default:
-	}
-}
-
-// waitFinal follows operation id (see follow) and returns it as last read.
-func (d *Daemon) waitFinal(id string, limit time.Duration, onEvent func(queue.Event)) (queue.Operation, error) {
-	w := d.watchOp(id)
-	defer d.unwatch(w)
-	op, err := d.eng.Get(d.work, id)
+// open starts the journal's watch. If the journal cannot (a read error),
+// the error is logged and nothing arrives: the caller's bounds apply, as
+// when the journal does not act.
+func (w *opWatch) open() {
+	c, err := w.d.eng.Watch(w.ctx, w.op.ID)
 	if err != nil {
-		return op, err
+		if w.ctx.Err() == nil && !errors.Is(err, queue.ErrClosed) {
+			w.d.log.Error().Err(err).Str("op", w.op.ID).Msg("cannot watch the operation in the journal")
+		}
+		return
 	}
-	return d.follow(w, op, limit, onEvent), nil
+	w.c = c
 }
 
-// follow re-reads op at each of its events until it is final, until the
-// daemon stops, or until limit passes (0: no limit), and returns it as last
-// read. onEvent, if set, sees every event. A cancelling or checking
-// operation counts as settled once the cancel wait has passed since the
-// daemon took the cancel on: the ECR then hears CANCELLED, CANCEL_QUEUED.
-func (d *Daemon) follow(w *opWatch, op queue.Operation, limit time.Duration, onEvent func(queue.Event)) queue.Operation {
+// take records what the watch delivered (ok false: it ended). A state
+// older than the one known is ignored. It reports whether w.op changed.
+func (w *opWatch) take(u queue.Update, ok bool) bool {
+	if !ok {
+		w.c = nil
+		return false
+	}
+	if u.Op.Version < w.op.Version {
+		return false
+	}
+	w.op, w.ev = u.Op, u.Event
+	return true
+}
+
+// reset takes cur, which the caller read or wrote itself, as the state
+// unless a newer one is known, and watches again if the watch ended on a
+// final state the operation has left since (a cancel after paid).
+func (w *opWatch) reset(cur queue.Operation) {
+	if cur.Version > w.op.Version {
+		w.op, w.ev = cur, ""
+	}
+	if w.c == nil && !w.op.Final() {
+		w.open()
+	}
+}
+
+// follow waits on w until its operation is final, the daemon stops, limit
+// passes (0: no limit), or — once the journal owns a cancel of it
+// (cancelling, checking) — the cancel wait has passed: the ECR then hears
+// CANCELLED, CANCEL_QUEUED. onUpdate, if set, sees the state at the start
+// and each update.
+func (d *Daemon) follow(w *opWatch, limit time.Duration, onUpdate func(queue.Update)) {
 	var deadline, cancelT <-chan time.Time
 	if limit > 0 {
 		t := time.NewTimer(limit)
 		defer t.Stop()
 		deadline = t.C
 	}
-	poll := time.NewTicker(safetyPoll)
-	defer poll.Stop()
-	for !op.Final() {
-		if cancelT == nil && (op.State == queue.StateCancelling || op.State == queue.StateChecking) {
+	if onUpdate != nil {
+		onUpdate(queue.Update{Op: w.op, Event: w.ev})
+	}
+	for !w.op.Final() {
+		if cancelT == nil && cancelOwned(w.op) {
 			t := time.NewTimer(d.cfg.Payment.CancelWait)
 			defer t.Stop()
 			cancelT = t.C
 		}
 		select {
-		case ev := <-w.c:
-			if onEvent != nil {
-				onEvent(ev)
+		case u, ok := <-w.c:
+			if w.take(u, ok) && onUpdate != nil {
+				onUpdate(u)
 			}
-		case <-w.resync:
-		case <-poll.C:
 		case <-cancelT:
-			return op
+			return
 		case <-deadline:
-			return op
+			return
 		case <-d.stopping:
-			return op
-		}
-		if cur, err := d.eng.Get(d.work, op.ID); err == nil {
-			op = cur
+			return
 		}
 	}
-	return op
 }

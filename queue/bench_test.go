@@ -44,7 +44,8 @@ func BenchmarkDurableTransition(b *testing.B) {
 			}
 			b.Cleanup(func() { _ = e.Close(context.Background()) })
 			ctx := context.Background()
-			op, err := e.SubmitSale(ctx, Sale{Lane: "1", Ref: "r", Amount: 1, Currency: "HKD"})
+			submitted, err := e.SubmitSale(ctx, Sale{Lane: "1", Ref: "r", Amount: 1, Currency: "HKD"})
+			op := submitted.Op
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -86,9 +87,11 @@ func BenchmarkBatchedTransitions(b *testing.B) {
 	ctx := context.Background()
 	ops := make([]Operation, batch)
 	for i := range ops {
-		if ops[i], err = e.SubmitSale(ctx, Sale{Lane: fmt.Sprint(i), Ref: "r", Amount: 1, Currency: "HKD"}); err != nil {
+		submitted, err := e.SubmitSale(ctx, Sale{Lane: fmt.Sprint(i), Ref: "r", Amount: 1, Currency: "HKD"})
+		if err != nil {
 			b.Fatal(err)
 		}
+		ops[i] = submitted.Op
 	}
 	var rawT, jT time.Duration
 	for b.Loop() {

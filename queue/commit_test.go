@@ -75,11 +75,12 @@ func TestCommitFailSubmitSaleWithCodeNeverPays(t *testing.T) {
 	s := Sale{Lane: "1", Ref: "r1", Amount: 500, Currency: "HKD", Subject: "Tickets", Terminal: "T1",
 		BuyerCode: "281234567890123400"}
 	h.failCommit.Store(true)
-	op, err := h.e.SubmitSale(ctx, s)
+	submitted, err := h.e.SubmitSale(ctx, s)
+	op := submitted.Op
 	h.failCommit.Store(false)
 	wantCommitErr(t, err)
-	if op.ID != "" {
-		t.Fatalf("a sale that was not recorded was returned: %+v", op)
+	if op.ID != "" || submitted.Sent {
+		t.Fatalf("a sale that was not recorded was returned: %+v", submitted)
 	}
 	if n := h.calls(); n != 0 {
 		t.Fatalf("the pay was sent although its write-ahead record was not committed: %v", h.gw.calls)
@@ -94,9 +95,10 @@ func TestCommitFailSubmitSaleWithCodeNeverPays(t *testing.T) {
 		t.Fatalf("GetByRef after a failed commit: %v, want not found", err)
 	}
 	// The ECR repeats the SALE once the disk has room: one pay, paid.
-	op, err = h.e.SubmitSale(ctx, s)
-	if err != nil {
-		t.Fatal(err)
+	submitted, err = h.e.SubmitSale(ctx, s)
+	op = submitted.Op
+	if err != nil || !submitted.Sent {
+		t.Fatalf("repeat once the disk has room: %+v, %v", submitted, err)
 	}
 	h.settle()
 	h.want(op.ID, StatePaid)
@@ -116,9 +118,12 @@ func TestCommitFailStartPayNeverPays(t *testing.T) {
 	h.gw.set(func(g *fakeGateway) { g.pay = payOK })
 	before := h.sale("r1", 500)
 	h.failCommit.Store(true)
-	_, err := h.e.StartPay(context.Background(), before.ID, "281234567890123400")
+	res, err := h.e.StartPay(context.Background(), before.ID, "281234567890123400")
 	h.failCommit.Store(false)
 	wantCommitErr(t, err)
+	if res.Sent {
+		t.Fatal("StartPay says it sent the pay although its commit failed")
+	}
 	if n := h.calls(); n != 0 {
 		t.Fatalf("the pay was sent although its write-ahead record was not committed: %v", h.gw.calls)
 	}

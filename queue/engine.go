@@ -174,17 +174,19 @@ func (e *Engine) write(ctx context.Context, fn func(tx *sql.Tx, rec *recorder) e
 	if err != nil {
 		return err
 	}
-	e.hub.publish(rec.events)
+	e.hub.publish(rec.events, rec.states)
 	e.Kick()
 	return nil
 }
 
-// recorder collects the events of one write transaction.
+// recorder collects the events and the operation states of one write
+// transaction, published once it commits.
 type recorder struct {
 	ctx    context.Context
 	e      *Engine
 	tx     *sql.Tx
 	events []Event
+	states []Update // each operation row as written, in order (for watchers)
 }
 
 // event appends ev to the log.
@@ -213,5 +215,6 @@ func (r *recorder) apply(c change) (Operation, error) {
 			return c.op, err
 		}
 	}
+	r.states = append(r.states, Update{Op: stored(c.op), Event: c.ev.Name})
 	return c.op, nil
 }

@@ -248,8 +248,9 @@ func (h *harness) advance(d, step time.Duration) {
 
 func (h *harness) sale(ref string, amount int64) Operation {
 	h.t.Helper()
-	op, err := h.e.SubmitSale(context.Background(), Sale{Lane: "1", Ref: ref, Amount: amount,
+	submitted, err := h.e.SubmitSale(context.Background(), Sale{Lane: "1", Ref: ref, Amount: amount,
 		Currency: "HKD", Subject: "Tickets", Terminal: "T-01"})
+	op := submitted.Op
 	if err != nil {
 		h.t.Fatalf("SubmitSale: %v", err)
 	}
@@ -273,7 +274,8 @@ func (h *harness) paidSale(ref string, amount int64) Operation {
 
 func (h *harness) pay(id, code string) Operation {
 	h.t.Helper()
-	op, err := h.e.StartPay(context.Background(), id, code)
+	submitted, err := h.e.StartPay(context.Background(), id, code)
+	op := submitted.Op
 	if err != nil {
 		h.t.Fatalf("StartPay: %v", err)
 	}

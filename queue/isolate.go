@@ -14,12 +14,12 @@ func (r *recorder) isolate(fn func() error) (opErr, fatal error) {
 	if _, err := r.tx.ExecContext(r.ctx, "SAVEPOINT op"); err != nil {
 		return nil, err
 	}
-	n := len(r.events)
+	n, ns := len(r.events), len(r.states)
 	if opErr = fn(); opErr == nil {
 		_, fatal = r.tx.ExecContext(r.ctx, "RELEASE op")
 		return nil, fatal
 	}
-	r.events = r.events[:n]
+	r.events, r.states = r.events[:n], r.states[:ns]
 	if _, err := r.tx.ExecContext(r.ctx, "ROLLBACK TO op"); err != nil {
 		return opErr, errors.Join(opErr, err)
 	}

@@ -200,7 +200,8 @@ func runModel(t *testing.T, seed uint64) {
 	if rnd.IntN(4) == 0 { // sometimes near the Beijing cut-off
 		h.clk.Set(time.Date(2025, 3, 4, 23, 58, 0, 0, beijing()))
 	}
-	playModel(t, h, rnd, reopen)
+	sent := playModel(t, h, rnd, reopen)
+	checkSent(t, h, gw, sent)
 	gw.mu.Lock()
 	gw.faulty = false
 	gw.mu.Unlock()
@@ -210,25 +211,33 @@ func runModel(t *testing.T, seed uint64) {
 	checkModel(t, h, gw)
 }
 
-// playModel submits, pays, cancels, refunds and restarts at random.
-func playModel(t *testing.T, h *harness, rnd *rand.Rand, reopen func()) {
+// playModel submits, pays, cancels, refunds and restarts at random. It
+// returns how many calls said they sent the pay (Submitted.Sent), by sale.
+func playModel(t *testing.T, h *harness, rnd *rand.Rand, reopen func()) map[string]int {
 	ctx := context.Background()
 	var sales []Operation
+	sent := map[string]int{}
 	pick := func() string { return sales[rnd.IntN(len(sales))].ID }
+	startPay := func(id string) {
+		if res, err := h.e.StartPay(ctx, id, "281234567890123456"); err == nil && res.Sent {
+			sent[id]++
+		}
+	}
 	for step := range 60 {
 		switch r := rnd.IntN(12); {
 		case r < 4 || len(sales) == 0:
-			op, err := h.e.SubmitSale(ctx, Sale{Lane: "1", Ref: fmt.Sprint("s", step),
+			submitted, err := h.e.SubmitSale(ctx, Sale{Lane: "1", Ref: fmt.Sprint("s", step),
 				Amount: 100 + int64(rnd.IntN(900)), Currency: "HKD"})
+			op := submitted.Op
 			if err != nil {
 				t.Fatal(err)
 			}
 			sales = append(sales, op)
 			if rnd.IntN(5) > 0 { // usually scanned at once
-				_, _ = h.e.StartPay(ctx, op.ID, "281234567890123456")
+				startPay(op.ID)
 			}
 		case r < 6:
-			_, _ = h.e.StartPay(ctx, pick(), "281234567890123456")
+			startPay(pick())
 		case r < 8:
 			_, _ = h.e.Cancel(ctx, pick())
 		case r < 11:
@@ -238,6 +247,25 @@ func playModel(t *testing.T, h *harness, rnd *rand.Rand, reopen func()) {
 			reopen()
 		}
 		h.advance(time.Duration(rnd.IntN(8000))*time.Millisecond, time.Second)
+	}
+	return sent
+}
+
+// checkSent: every pay the gateway received was sent by exactly one call
+// that said so (Submitted.Sent), at most one per sale, across restarts.
+func checkSent(t *testing.T, h *harness, gw *modelGateway, sent map[string]int) {
+	t.Helper()
+	h.settle() // calls in flight have reached the gateway
+	ops, err := h.e.List(context.Background(), Filter{Kind: KindSale, Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	for _, op := range ops {
+		if n, calls := sent[op.ID], gw.calls["pay "+op.PartnerTransID]; n > 1 || uint64(n) != calls {
+			t.Errorf("sale %s: %d calls said they sent the pay, the gateway got %d", op.Ref, n, calls)
+		}
 	}
 }
 

@@ -69,8 +69,9 @@ func TestRedTeamAutoRefundRefCollisionDoesNotWedgeEngine(t *testing.T) {
 				TradeInfo: TradeInfo{AlipayTransID: "2025" + r.PartnerTransID}}, nil
 		}
 	})
-	s2, err := h.e.SubmitSale(ctx, Sale{Lane: "1", Ref: "S2", Amount: 300, Currency: "HKD",
+	submitted, err := h.e.SubmitSale(ctx, Sale{Lane: "1", Ref: "S2", Amount: 300, Currency: "HKD",
 		Subject: "Tickets", Terminal: "T-01", BuyerCode: "281234567890123402"})
+	s2 := submitted.Op
 	if err != nil {
 		t.Fatalf("SubmitSale S2: %v", err)
 	}

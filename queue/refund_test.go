@@ -11,17 +11,17 @@ func TestSubmitSaleIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	s := Sale{Lane: "1", Ref: "r1", Amount: 100, Currency: "HKD", Subject: "Tickets", Terminal: "T1"}
 	first, err := h.e.SubmitSale(ctx, s)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || first.Sent {
+		t.Fatalf("first: %+v, %v", first, err)
 	}
 	again, err := h.e.SubmitSale(ctx, s)
-	if err != nil || again.ID != first.ID {
-		t.Fatalf("repeat: %v, %v", again.ID, err)
+	if err != nil || again.Op.ID != first.Op.ID || again.Sent {
+		t.Fatalf("repeat: %+v, %v", again, err)
 	}
 	other := s
 	other.Lane = "2"
-	if o, err := h.e.SubmitSale(ctx, other); err != nil || o.ID == first.ID {
-		t.Fatalf("same ref on another lane: %v, %v", o.ID, err)
+	if o, err := h.e.SubmitSale(ctx, other); err != nil || o.Op.ID == first.Op.ID {
+		t.Fatalf("same ref on another lane: %v, %v", o.Op.ID, err)
 	}
 	for field, mut := range map[string]func(*Sale){
 		"amount":   func(s *Sale) { s.Amount = 101 },
@@ -32,7 +32,7 @@ func TestSubmitSaleIsIdempotent(t *testing.T) {
 		mut(&c)
 		_, err := h.e.SubmitSale(ctx, c)
 		var rc *RefConflictError
-		if !asErr(err, &rc) || rc.Field != field || rc.Existing.ID != first.ID {
+		if !asErr(err, &rc) || rc.Field != field || rc.Existing.ID != first.Op.ID {
 			t.Errorf("%s: %v", field, err)
 		}
 	}
@@ -45,20 +45,21 @@ func TestRepeatedSaleWithCodeNeverPaysTwice(t *testing.T) {
 	ctx := context.Background()
 	h.gw.set(func(g *fakeGateway) { g.pay = payUnknow; g.query = queryStatus(TradeSuccess) })
 	s := Sale{Lane: "1", Ref: "r1", Amount: 100, Currency: "HKD", BuyerCode: "281234567890123410"}
-	op, err := h.e.SubmitSale(ctx, s)
-	if err != nil || op.State != StatePaying {
-		t.Fatalf("first: %+v, %v", op, err)
+	first, err := h.e.SubmitSale(ctx, s)
+	op := first.Op
+	if err != nil || op.State != StatePaying || !first.Sent {
+		t.Fatalf("first: %+v, %v", first, err)
 	}
-	if again, err := h.e.SubmitSale(ctx, s); err != nil || again.ID != op.ID {
-		t.Fatalf("repeat while paying: %v", err)
+	if again, err := h.e.SubmitSale(ctx, s); err != nil || again.Op.ID != op.ID || again.Sent {
+		t.Fatalf("repeat while paying: %+v, %v", again, err)
 	}
 	h.advance(4*time.Second, time.Second)
 	h.want(op.ID, StatePaid)
-	if again, err := h.e.SubmitSale(ctx, s); err != nil || again.State != StatePaid {
+	if again, err := h.e.SubmitSale(ctx, s); err != nil || again.Op.State != StatePaid || again.Sent {
 		t.Fatalf("repeat when paid: %+v, %v", again, err)
 	}
-	if _, err := h.e.StartPay(ctx, op.ID, s.BuyerCode); err != nil {
-		t.Fatalf("StartPay repeat: %v", err)
+	if again, err := h.e.StartPay(ctx, op.ID, s.BuyerCode); err != nil || again.Sent {
+		t.Fatalf("StartPay repeat: %+v, %v", again, err)
 	}
 	h.settle()
 	if n := h.gw.count("pay"); n != 1 {

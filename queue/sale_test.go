@@ -245,8 +245,9 @@ func TestRunDrivesSaleWithRealClock(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
-	op, err := e.SubmitSale(ctx, Sale{Lane: "1", Ref: "r", Amount: 5, Currency: "HKD",
+	submitted, err := e.SubmitSale(ctx, Sale{Lane: "1", Ref: "r", Amount: 5, Currency: "HKD",
 		BuyerCode: "281234567890123410"})
+	op := submitted.Op
 	if err != nil {
 		t.Fatal(err)
 	}

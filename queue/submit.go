@@ -24,22 +24,33 @@ type Sale struct {
 	BuyerCode string
 }
 
+// Submitted is what SubmitSale and StartPay did.
+type Submitted struct {
+	// Op is the sale as recorded (as this call committed it, or as it was
+	// found for a repeat).
+	Op Operation
+	// Sent reports that this call committed the pay attempt and sent the
+	// pay. False for a sale without a code and for a repeat: the pay, if
+	// any, was sent by an earlier call (never twice).
+	Sent bool
+}
+
 // SubmitSale records a sale in waiting_scan. With a BuyerCode, the same
 // transaction also commits the pay attempt, and the pay is sent at once (see
 // StartPay). Submitting the same (lane, ref) again with the same amount,
 // currency, subject and terminal returns the recorded operation (and never
 // pays twice); with different ones it fails with *RefConflictError. A new
 // sale beyond a store-and-forward limit fails with *LimitError.
-func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
+func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Submitted, error) {
 	if err := validSale(s); err != nil {
-		return Operation{}, err
+		return Submitted{}, err
 	}
 	if e.isClosed() {
-		return Operation{}, ErrClosed
+		return Submitted{}, ErrClosed
 	}
 	fresh, err := e.newSale(s)
 	if err != nil {
-		return Operation{}, err
+		return Submitted{}, err
 	}
 	e.claim(fresh.ID) // a new id: nobody else holds it
 	var op Operation
@@ -77,17 +88,17 @@ func (e *Engine) SubmitSale(ctx context.Context, s Sale) (Operation, error) {
 		// Only now is the write-ahead record of the pay on disk: a failed
 		// COMMIT (a full disk) must never be followed by the pay.
 		e.launch(op, CallPay, s.BuyerCode) // the claim passes to the call
-		return op, nil
+		return Submitted{Op: op, Sent: true}, nil
 	}
 	e.release(fresh.ID)
 	if err != nil && isNew {
-		return Operation{}, err // nothing was recorded
+		return Submitted{}, err // nothing was recorded
 	}
 	if err != nil || isNew || s.BuyerCode == "" {
-		return op, err
+		return Submitted{Op: op}, err
 	}
 	if op.State != StateWaitingScan && op.BuyerMasked == MaskCode(s.BuyerCode) {
-		return op, nil // a repeat of a sale already paying: never pay twice
+		return Submitted{Op: op}, nil // a repeat of a sale already paying: never pay twice
 	}
 	return e.StartPay(ctx, op.ID, s.BuyerCode)
 }
@@ -182,16 +193,18 @@ func sameSale(old Operation, s Sale) error {
 }
 
 // StartPay commits the pay attempt of a sale waiting for its code and sends
-// the pay in the background; the answer arrives as events (Subscribe) and in
-// the journal. The full code is kept only in memory for this one call: after
+// the pay in the background (Sent); the answer arrives in the journal (Watch,
+// Subscribe). The full code is kept only in memory for this one call: after
 // a restart the sale is queried and, at the deadline, cancelled. Calling it
-// again for a sale already paying with the same code returns the operation.
-func (e *Engine) StartPay(ctx context.Context, id, buyerCode string) (Operation, error) {
+// again for a sale already paying with the same code returns the operation,
+// not Sent.
+func (e *Engine) StartPay(ctx context.Context, id, buyerCode string) (Submitted, error) {
 	if buyerCode == "" || len(buyerCode) > maxField {
-		return Operation{}, &InvalidError{Field: "buyer code", Reason: "empty or longer than 64"}
+		return Submitted{}, &InvalidError{Field: "buyer code", Reason: "empty or longer than 64"}
 	}
 	if !e.claim(id) {
-		return e.Get(ctx, id) // a call is in flight: this is a repeat
+		op, err := e.Get(ctx, id) // a call is in flight: this is a repeat
+		return Submitted{Op: op}, err
 	}
 	var op Operation
 	send := false
@@ -212,10 +225,10 @@ func (e *Engine) StartPay(ctx context.Context, id, buyerCode string) (Operation,
 	})
 	if err != nil || !send {
 		e.release(id)
-		return op, e.staleAsState(err, op, "start the pay")
+		return Submitted{Op: op}, e.staleAsState(err, op, "start the pay")
 	}
 	e.launch(op, CallPay, buyerCode) // the claim passes to the call
-	return op, nil
+	return Submitted{Op: op, Sent: true}, nil
 }
 
 // payAttempt is the write-ahead record of the pay: if the process dies after

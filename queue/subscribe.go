@@ -27,14 +27,18 @@ func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 // Close stops the subscription and closes its channel.
 func (s *Subscription) Close() { s.hub.remove(s) }
 
-// hub fans events out to subscriptions.
+// hub fans events out to subscriptions and committed states out to
+// watchers (watch.go).
 type hub struct {
-	mu     sync.Mutex
-	subs   map[*Subscription]struct{}
-	closed bool
+	mu      sync.Mutex
+	subs    map[*Subscription]struct{}
+	watches map[string]map[*watcher]struct{} // by operation id
+	closed  bool
 }
 
-func newHub() *hub { return &hub{subs: map[*Subscription]struct{}{}} }
+func newHub() *hub {
+	return &hub{subs: map[*Subscription]struct{}{}, watches: map[string]map[*watcher]struct{}{}}
+}
 
 func (h *hub) add(buffer int) *Subscription {
 	s := &Subscription{c: make(chan Event, buffer), hub: h}
@@ -58,10 +62,13 @@ func (h *hub) remove(s *Subscription) {
 	}
 }
 
-// publish delivers evs to every subscription without blocking.
-func (h *hub) publish(evs []Event) {
+// publish delivers the events and operation states of one commit, without
+// blocking: evs to every subscription, states to the watchers of their
+// operations.
+func (h *hub) publish(evs []Event, states []Update) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.publishStates(states)
 	for s := range h.subs {
 		for _, ev := range evs {
 			select {
@@ -73,7 +80,7 @@ func (h *hub) publish(evs []Event) {
 	}
 }
 
-// close closes every subscription.
+// close closes every subscription and every watcher.
 func (h *hub) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -81,5 +88,10 @@ func (h *hub) close() {
 	for s := range h.subs {
 		delete(h.subs, s)
 		s.once.Do(func() { close(s.c) })
+	}
+	for _, ws := range h.watches {
+		for w := range ws {
+			h.end(w)
+		}
 	}
 }

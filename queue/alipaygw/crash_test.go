@@ -112,7 +112,8 @@ func submit(ctx context.Context, e *queue.Engine, flow, code string) error {
 	if flow == "sale" {
 		s.BuyerCode = code
 	}
-	op, err := e.SubmitSale(ctx, s)
+	submitted, err := e.SubmitSale(ctx, s)
+	op := submitted.Op
 	if err == nil && flow == "scan" && op.State == queue.StateWaitingScan {
 		_, err = e.StartPay(ctx, op.ID, code)
 	}

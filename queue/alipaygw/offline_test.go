@@ -38,8 +38,9 @@ func TestOfflineCancelsQueueAndDeliver(t *testing.T) {
 	go func() { done <- e.Run(ctx) }()
 	sale := func(ref, code string) queue.Operation {
 		t.Helper()
-		op, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: ref, Amount: 800, Currency: "HKD",
+		submitted, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: ref, Amount: 800, Currency: "HKD",
 			BuyerCode: code})
+		op := submitted.Op
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -92,8 +92,9 @@ func TestCancelAndRefundThroughEngine(t *testing.T) {
 	go func() { done <- e.Run(ctx) }()
 	var ids []string
 	for i := range 2 {
-		op, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: fmt.Sprint("p", i), Amount: 1000,
+		submitted, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: fmt.Sprint("p", i), Amount: 1000,
 			Currency: "HKD", BuyerCode: "281234567890123400"})
+		op := submitted.Op
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,8 +145,9 @@ func TestUnsendablePayIsDeclined(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go func() { _ = e.Run(ctx) }()
-	op, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: "bad", Amount: 100, Currency: "HKD",
+	submitted, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: "bad", Amount: 100, Currency: "HKD",
 		BuyerCode: "12345"})
+	op := submitted.Op
 	if err != nil {
 		t.Fatal(err)
 	}

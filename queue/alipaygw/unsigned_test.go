@@ -177,8 +177,9 @@ func TestForgedPayRefusalIsResolvedByQuery(t *testing.T) {
 			cfg := fastEngine()
 			cfg.PayDeadline = 10 * time.Second // the query decides, not the cancel
 			e := runEngine(t, p.srv.URL, cfg)
-			op, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
+			submitted, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
 				Currency: "HKD", Subject: "Ticket", Terminal: "T1", BuyerCode: "281234567890123400"})
+			op := submitted.Op
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,8 +224,9 @@ func TestRefusedPayIsCancelledAtTheDeadline(t *testing.T) {
 		return tamper{}
 	})
 	e := runEngine(t, p.srv.URL, fastEngine()) // pay deadline 2 s
-	op, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
+	submitted, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
 		Currency: "HKD", Subject: "Ticket", Terminal: "T1", BuyerCode: "281234567890123400"})
+	op := submitted.Op
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +267,9 @@ func TestSignedDeclineStaysDeclined(t *testing.T) {
 	_, base := startSandbox(t, "")
 	p := newTamperProxy(t, base, func(string, int) tamper { return tamper{} })
 	e := runEngine(t, p.srv.URL, fastEngine())
-	op, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
+	submitted, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
 		Currency: "HKD", Subject: "Ticket", Terminal: "T1", BuyerCode: "281234567890123420"}) // scenario 20
+	op := submitted.Op
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,8 +300,9 @@ func TestForgedRefundRefusalIsRetried(t *testing.T) {
 	})
 	e := runEngine(t, p.srv.URL, fastEngine())
 	ctx := context.Background()
-	sale, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: "s1", Amount: 1000, Currency: "HKD",
+	submitted, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: "s1", Amount: 1000, Currency: "HKD",
 		Subject: "Ticket", Terminal: "T1", BuyerCode: "281234567890123400"})
+	sale := submitted.Op
 	if err != nil {
 		t.Fatal(err)
 	}
