@@ -65,13 +65,3 @@ func TestControlClientNoDaemon(t *testing.T) {
 		t.Fatalf("no socket: %v", err)
 	}
 }
-
-func TestControlSocketRefusesAFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "control.sock")
-	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := daemon.ListenControl(t.Context(), path); err == nil {
-		t.Fatal("a regular file was replaced by the socket")
-	}
-}

@@ -12,9 +12,12 @@ const modulePath = "github.com/tillbridge/tillbridge"
 
 // The domain packages of DESIGN.md's layout: none may import another, even
 // indirectly. queue/alipaygw is the one allowed adapter between two of them.
+// Leaf packages (the local-socket helper every listener shares) import no
+// package of this module at all.
 var (
 	importFamilies = []string{"alipay", "ecrproto", "devices", "queue"}
 	importAdapters = map[string]bool{"queue/alipaygw": true}
+	leafPackages   = []string{"safesocket"}
 )
 
 func TestImportRules(t *testing.T) {
@@ -28,6 +31,21 @@ func TestImportRules(t *testing.T) {
 				if other := familyOf(dep); other != "" && other != fam {
 					t.Errorf("%s imports %s (directly or not): %s and %s must not know each other", pkg, dep, fam, other)
 				}
+			}
+		}
+	}
+}
+
+func TestLeafPackagesImportNothingOfOurs(t *testing.T) {
+	root := repoRoot(t)
+	for _, leaf := range leafPackages {
+		pkgs := packagesUnder(t, root, leaf)
+		if len(pkgs) == 0 {
+			t.Errorf("leaf package %s not found", leaf)
+		}
+		for _, pkg := range pkgs {
+			for _, dep := range internalDeps(t, root, pkg) {
+				t.Errorf("%s imports %s: it is a leaf and may import only the standard library, go-winio and x/sys", pkg, dep)
 			}
 		}
 	}
