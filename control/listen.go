@@ -1,4 +1,4 @@
-package daemon
+package control
 
 import (
 	"context"
@@ -16,22 +16,22 @@ import (
 // with no group): the control API can resolve payments by hand.
 const controlSocketMode = 0o600
 
-// ErrControlInUse reports a control socket or pipe a live daemon answers on.
-var ErrControlInUse = errors.New("another tillbridge daemon answers on this control socket")
+// ErrInUse reports a control socket or pipe a live daemon answers on.
+var ErrInUse = errors.New("another tillbridge daemon answers on this control socket")
 
-// ListenControl opens the control API's unix socket at addr, mode 0600 (its
+// Listen opens the control API's unix socket at addr, mode 0600 (its
 // folder is created 0700), or on Windows its named pipe. A stale socket
 // file left by a daemon that died is replaced; a live one is refused with
-// ErrControlInUse (another daemon runs on the same data directory).
-func ListenControl(ctx context.Context, addr string) (net.Listener, error) {
+// ErrInUse (another daemon runs on the same data directory).
+func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	what := "control socket"
 	if runtime.GOOS == "windows" {
-		what, addr = "control pipe", controlPipePath(addr)
+		what, addr = "control pipe", pipePath(addr)
 	}
 	ln, err := safesocket.Listen(ctx, safesocket.Config{Path: addr, Mode: controlSocketMode, DirMode: 0o700})
 	var inUse *safesocket.InUseError
 	if errors.As(err, &inUse) {
-		err = ErrControlInUse
+		err = ErrInUse
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", what, addr, err)
@@ -39,18 +39,18 @@ func ListenControl(ctx context.Context, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// controlPipePath turns a bare name into a pipe path.
-func controlPipePath(name string) string {
+// pipePath turns a bare name into a pipe path.
+func pipePath(name string) string {
 	if name == "" {
-		return DefaultControlPipe
+		return DefaultPipe
 	}
 	return safesocket.PipePath(name)
 }
 
-// dialControl connects to the control socket or pipe.
-func dialControl(ctx context.Context, addr string) (net.Conn, error) {
+// dial connects to the control socket or pipe.
+func dial(ctx context.Context, addr string) (net.Conn, error) {
 	if runtime.GOOS == "windows" {
-		addr = controlPipePath(addr)
+		addr = pipePath(addr)
 	}
 	return safesocket.Dial(ctx, addr)
 }
