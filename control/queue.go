@@ -62,8 +62,14 @@ func stateNames() string {
 	return strings.Join(names, ", ")
 }
 
-// journal returns the engine, or writes the starting error.
-func (s *server) journal(w http.ResponseWriter, r *http.Request) (Journal, bool) {
+// journal returns the journal when the request's parameters were good
+// (paramErr nil) and the journal is available; otherwise it writes the
+// error answer and returns false.
+func (s *server) journal(w http.ResponseWriter, r *http.Request, paramErr error) (Journal, bool) {
+	if paramErr != nil {
+		s.writeErr(w, r, paramErr)
+		return nil, false
+	}
 	eng, err := s.b.Journal()
 	if err != nil {
 		s.writeErr(w, r, err)
@@ -74,11 +80,7 @@ func (s *server) journal(w http.ResponseWriter, r *http.Request) (Journal, bool)
 
 func (s *server) handleQueueList(w http.ResponseWriter, r *http.Request) {
 	f, err := listFilter(r)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	eng, ok := s.journal(w, r)
+	eng, ok := s.journal(w, r, err)
 	if !ok {
 		return
 	}
@@ -87,7 +89,7 @@ func (s *server) handleQueueList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) handleQueueShow(w http.ResponseWriter, r *http.Request) {
-	eng, ok := s.journal(w, r)
+	eng, ok := s.journal(w, r, nil)
 	if !ok {
 		return
 	}
@@ -122,7 +124,7 @@ func opDetail(ctx context.Context, eng Journal, id string) (OpDetail, error) {
 }
 
 func (s *server) handleQueueRetry(w http.ResponseWriter, r *http.Request) {
-	eng, ok := s.journal(w, r)
+	eng, ok := s.journal(w, r, nil)
 	if !ok {
 		return
 	}
@@ -135,11 +137,7 @@ func (s *server) handleQueueRetry(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) handleQueueResolve(w http.ResponseWriter, r *http.Request) {
 	var req ResolveRequest
-	if err := decodeBody(r, &req); err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	eng, ok := s.journal(w, r)
+	eng, ok := s.journal(w, r, decodeBody(r, &req))
 	if !ok {
 		return
 	}
@@ -183,11 +181,7 @@ func resolveState(kind queue.Kind, v string) (queue.State, error) {
 
 func (s *server) handleExport(w http.ResponseWriter, r *http.Request) {
 	from, to, format, err := exportParams(r)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	eng, ok := s.journal(w, r)
+	eng, ok := s.journal(w, r, err)
 	if !ok {
 		return
 	}
