@@ -3,22 +3,23 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/devices/escpos"
-	"github.com/tillbridge/tillbridge/queue"
 )
 
-// This file implements ControlBackend on *Daemon. It only reads the
+// This file implements control.Backend on *Daemon. It only reads the
 // daemon's state; every method checks Ready first, because the lanes and the
 // journal are built while the control API already listens.
 
-var _ ControlBackend = (*Daemon)(nil)
+var _ control.Backend = (*Daemon)(nil)
 
 // statusTimeout bounds one printer status request in a snapshot.
 const statusTimeout = 2 * time.Second
@@ -28,7 +29,7 @@ const statusTimeout = 2 * time.Second
 // keeps taking payments without its diagnostics.
 func (d *Daemon) startControl(ctx context.Context) {
 	addr := ControlAddress(d.cfg)
-	ln, err := ListenControl(ctx, addr)
+	ln, err := control.Listen(ctx, addr)
 	if err != nil {
 		d.log.Error().Bool("lifecycle", true).Err(err).Str("control", addr).
 			Msg("control API not available (tillbridge status etc. will not work); payments are not affected")
@@ -38,16 +39,18 @@ func (d *Daemon) startControl(ctx context.Context) {
 	d.bg.Add(1)
 	go func() {
 		defer d.bg.Done()
-		if err := ServeControl(d.stopCtx, ln, d, ControlOptions{Logger: d.log}); err != nil && d.stopCtx.Err() == nil {
+		o := control.Options{Logger: d.log,
+			ErrorLog: slog.NewLogLogger(slogFor(d.log, "control").Handler(), slog.LevelWarn)}
+		if err := control.Serve(d.stopCtx, ln, d, o); err != nil && d.stopCtx.Err() == nil {
 			d.log.Error().Err(err).Msg("control API stopped")
 		}
 	}()
 }
 
 // Journal returns the journal engine once the daemon is ready.
-func (d *Daemon) Journal() (*queue.Engine, error) {
+func (d *Daemon) Journal() (control.Journal, error) {
 	if !d.Ready() {
-		return nil, ErrStarting
+		return nil, control.ErrStarting
 	}
 	return d.eng, nil
 }
@@ -56,25 +59,25 @@ func (d *Daemon) Journal() (*queue.Engine, error) {
 func (d *Daemon) daemonState() string {
 	switch {
 	case d.Ready():
-		return DaemonReady
+		return control.DaemonReady
 	case d.isStopping():
-		return DaemonStopping
+		return control.DaemonStopping
 	}
-	return DaemonStarting
+	return control.DaemonStarting
 }
 
 // Snapshot reports version, uptime, lanes, devices and queue counts. Before
 // the daemon is ready it reports only what is known then.
-func (d *Daemon) Snapshot(ctx context.Context) (StatusSnapshot, error) {
+func (d *Daemon) Snapshot(ctx context.Context) (control.StatusSnapshot, error) {
 	g := d.cfg.Gateway
-	s := StatusSnapshot{Version: d.opts.Version, GoOS: runtime.GOOS + "/" + runtime.GOARCH,
+	s := control.StatusSnapshot{Version: d.opts.Version, GoOS: runtime.GOOS + "/" + runtime.GOARCH,
 		State: d.daemonState(), Started: d.started, DataDir: d.cfg.Daemon.DataDir,
-		Control: ControlAddress(d.cfg), Lanes: []LaneStatus{},
-		Gateway: GatewayHealth{URL: g.URL, Partner: g.Partner, SignType: g.SignType}}
+		Control: ControlAddress(d.cfg), Lanes: []control.LaneStatus{},
+		Gateway: control.GatewayHealth{URL: g.URL, Partner: g.Partner, SignType: g.SignType}}
 	if !d.started.IsZero() {
 		s.UptimeSeconds = int64(time.Since(d.started).Seconds())
 	}
-	if s.State != DaemonReady {
+	if s.State != control.DaemonReady {
 		return s, nil
 	}
 	s.ECR = d.addrStrings()
@@ -82,28 +85,14 @@ func (d *Daemon) Snapshot(ctx context.Context) (StatusSnapshot, error) {
 	if err != nil {
 		return s, fmt.Errorf("queue counts: %w", err)
 	}
-	s.Queue = queueCounts(counts)
+	s.Queue = control.NewQueueCounts(counts)
 	s.Lanes = d.laneStatuses(ctx)
 	return s, nil
 }
 
-// queueCounts summarises the journal's counts by state.
-func queueCounts(counts map[queue.State]int) QueueCounts {
-	q := QueueCounts{ByState: map[string]int{}}
-	for st, n := range counts {
-		q.ByState[string(st)] = n
-		q.Total += n
-		if !st.Final() {
-			q.Open += n
-		}
-	}
-	q.Manual = counts[queue.StateManual]
-	return q
-}
-
 // laneStatuses reports every lane, asking the printers in parallel.
-func (d *Daemon) laneStatuses(ctx context.Context) []LaneStatus {
-	out := make([]LaneStatus, len(d.laneOrder))
+func (d *Daemon) laneStatuses(ctx context.Context) []control.LaneStatus {
+	out := make([]control.LaneStatus, len(d.laneOrder))
 	var wg sync.WaitGroup
 	for i, id := range d.laneOrder {
 		wg.Add(1)
@@ -116,10 +105,10 @@ func (d *Daemon) laneStatuses(ctx context.Context) []LaneStatus {
 	return out
 }
 
-func (d *Daemon) laneStatus(ctx context.Context, l *lane) LaneStatus {
-	ls := LaneStatus{ID: l.cfg.ID, TerminalID: l.cfg.TerminalID}
+func (d *Daemon) laneStatus(ctx context.Context, l *lane) control.LaneStatus {
+	ls := control.LaneStatus{ID: l.cfg.ID, TerminalID: l.cfg.TerminalID}
 	if s := l.current(); s != nil {
-		ls.Sale = &LaneSale{Ref: s.req.ref, OpID: s.id, Amount: s.req.amount, Currency: s.req.currency}
+		ls.Sale = &control.LaneSale{Ref: s.req.ref, OpID: s.id, Amount: s.req.amount, Currency: s.req.currency}
 		if op, err := d.eng.Get(ctx, s.id); err == nil {
 			ls.Sale.State, ls.Sale.Since = string(op.State), op.CreatedAt
 		}
@@ -136,11 +125,11 @@ func (d *Daemon) laneStatus(ctx context.Context, l *lane) LaneStatus {
 }
 
 // printerHealth asks p for its status (bounded by statusTimeout).
-func printerHealth(ctx context.Context, p devices.Printer) PrinterHealth {
+func printerHealth(ctx context.Context, p devices.Printer) control.PrinterHealth {
 	sctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	st, err := p.Status(sctx)
-	ph := PrinterHealth{Name: p.Name(), State: st.Summary(), Ready: st.Ready(), OneWay: st.OneWay, Detail: st.Detail}
+	ph := control.PrinterHealth{Name: p.Name(), State: st.Summary(), Ready: st.Ready(), OneWay: st.OneWay, Detail: st.Detail}
 	if err != nil && ph.Detail == "" {
 		ph.Detail = err.Error()
 	}
@@ -151,28 +140,28 @@ func printerHealth(ctx context.Context, p devices.Printer) PrinterHealth {
 // is empty.
 func (d *Daemon) controlLane(id string) (*lane, error) {
 	if !d.Ready() {
-		return nil, ErrStarting
+		return nil, control.ErrStarting
 	}
 	if id == "" {
 		if len(d.laneOrder) != 1 {
-			return nil, controlErrorf(CodeInvalid, "which lane? give --lane, one of %s", strings.Join(d.laneOrder, ", "))
+			return nil, control.Errorf(control.CodeInvalid, "which lane? give --lane, one of %s", strings.Join(d.laneOrder, ", "))
 		}
 		id = d.laneOrder[0]
 	}
 	l, ok := d.lanes[id]
 	if !ok {
-		return nil, controlErrorf(CodeNotFound, "no lane %q is configured (lanes: %s)", id, strings.Join(d.laneOrder, ", "))
+		return nil, control.Errorf(control.CodeNotFound, "no lane %q is configured (lanes: %s)", id, strings.Join(d.laneOrder, ", "))
 	}
 	return l, nil
 }
 
 // Devices reports each lane's configured devices with their state, and
 // what discovery finds on the machine.
-func (d *Daemon) Devices(ctx context.Context) (DevicesReport, error) {
+func (d *Daemon) Devices(ctx context.Context) (control.DevicesReport, error) {
 	if !d.Ready() {
-		return DevicesReport{}, ErrStarting
+		return control.DevicesReport{}, control.ErrStarting
 	}
-	rep := DevicesReport{FromDaemon: true, Lanes: ConfiguredDevices(d.cfg)}
+	rep := control.DevicesReport{FromDaemon: true, Lanes: ConfiguredDevices(d.cfg)}
 	for i := range rep.Lanes {
 		l := d.lanes[rep.Lanes[i].Lane]
 		rep.Lanes[i].States = l.deviceStates(ctx)
@@ -187,15 +176,15 @@ func (d *Daemon) Devices(ctx context.Context) (DevicesReport, error) {
 // PrintTest prints a test page on the lane's printer, with its status
 // before and after. A printer problem is a result (Printed false), not an
 // error.
-func (d *Daemon) PrintTest(ctx context.Context, laneID string) (PrintTestResult, error) {
+func (d *Daemon) PrintTest(ctx context.Context, laneID string) (control.PrintTestResult, error) {
 	l, err := d.controlLane(laneID)
 	if err != nil {
-		return PrintTestResult{}, err
+		return control.PrintTestResult{}, err
 	}
 	if l.printer == nil {
-		return PrintTestResult{}, controlErrorf(CodeUnsupported, "lane %s has no printer configured", l.cfg.ID)
+		return control.PrintTestResult{}, control.Errorf(control.CodeUnsupported, "lane %s has no printer configured", l.cfg.ID)
 	}
-	res := PrintTestResult{Lane: l.cfg.ID, Printer: l.printer.Name(), Before: printerHealth(ctx, l.printer)}
+	res := control.PrintTestResult{Lane: l.cfg.ID, Printer: l.printer.Name(), Before: printerHealth(ctx, l.printer)}
 	job, err := d.testPage(l, res.Before)
 	if err != nil {
 		return res, fmt.Errorf("test page: %w", err)
@@ -212,7 +201,7 @@ func (d *Daemon) PrintTest(ctx context.Context, laneID string) (PrintTestResult,
 
 // testPage is the ESC/POS job of a test print: no payment, just the lane,
 // printer and a character line to check the code page.
-func (d *Daemon) testPage(l *lane, before PrinterHealth) ([]byte, error) {
+func (d *Daemon) testPage(l *lane, before control.PrinterHealth) ([]byte, error) {
 	p := l.profile()
 	e := escpos.NewEncoder(p).Init().Align(escpos.AlignCenter).Bold(true).Line("tillbridge test print").Bold(false)
 	e.Line(time.Now().Format(time.DateTime)).Align(escpos.AlignLeft).LF()
@@ -234,13 +223,13 @@ func (d *Daemon) testPage(l *lane, before PrinterHealth) ([]byte, error) {
 // ScanTest waits up to timeout for one read on the lane's scanner and
 // reports it masked, with whether the lane would take it as an Alipay
 // code. It never starts a payment.
-func (d *Daemon) ScanTest(ctx context.Context, laneID string, timeout time.Duration) (ScanTestResult, error) {
+func (d *Daemon) ScanTest(ctx context.Context, laneID string, timeout time.Duration) (control.ScanTestResult, error) {
 	l, err := d.controlLane(laneID)
 	if err != nil {
-		return ScanTestResult{}, err
+		return control.ScanTestResult{}, err
 	}
 	if l.scanner == nil {
-		return ScanTestResult{}, controlErrorf(CodeUnsupported,
+		return control.ScanTestResult{}, control.Errorf(control.CodeUnsupported,
 			"lane %s has no scanner configured: its codes come from the ECR (SCAN)", l.cfg.ID)
 	}
 	got := make(chan devices.Scan, 1)
@@ -251,10 +240,10 @@ func (d *Daemon) ScanTest(ctx context.Context, laneID string, timeout time.Durat
 		}
 	})
 	if err != nil {
-		return ScanTestResult{}, controlErrorf(CodeBusy, "lane %s: %v", l.cfg.ID, err)
+		return control.ScanTestResult{}, control.Errorf(control.CodeBusy, "lane %s: %v", l.cfg.ID, err)
 	}
 	defer release()
-	res := ScanTestResult{Lane: l.cfg.ID, Scanner: l.scanner.Name()}
+	res := control.ScanTestResult{Lane: l.cfg.ID, Scanner: l.scanner.Name()}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
@@ -270,7 +259,7 @@ func (d *Daemon) ScanTest(ctx context.Context, laneID string, timeout time.Durat
 }
 
 // scanResult describes one test scan without revealing the code.
-func scanResult(res ScanTestResult, sc devices.Scan) ScanTestResult {
+func scanResult(res control.ScanTestResult, sc devices.Scan) control.ScanTestResult {
 	code := devices.CleanCode(sc.Code)
 	res.Scanned, res.Masked, res.Length = true, devices.MaskCode(code), len(code)
 	res.Source, res.At, res.LooksAlipay = sc.Source, sc.At, devices.IsAlipayCode(code)

@@ -1,13 +1,18 @@
 package daemon
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/tillbridge/tillbridge/alipay"
+	"github.com/tillbridge/tillbridge/control"
 )
 
 // RedactedValue replaces every inline secret in a redacted configuration.
@@ -64,14 +69,22 @@ func ConfigSecrets(cfg *Config) []string {
 	return out
 }
 
-// RedactedConfig is the running configuration without secrets.
-func (d *Daemon) RedactedConfig() *Config { return RedactedConfig(d.cfg) }
+// Support is what a support bundle takes from the running daemon.
+func (d *Daemon) Support() control.SupportInfo { return supportInfo(d.cfg) }
 
-// Secrets lists the daemon's configured secrets (see ConfigSecrets).
-func (d *Daemon) Secrets() []string { return ConfigSecrets(d.cfg) }
-
-// LogFile is the daemon's log file, "" when it logs to the console only.
-func (d *Daemon) LogFile() string { return d.cfg.Daemon.LogFile }
+// supportInfo is cfg's part of a support bundle: the configuration as TOML
+// without inline keys, the secrets to redact, the log and journal files.
+func supportInfo(cfg *Config) control.SupportInfo {
+	info := control.SupportInfo{Secrets: ConfigSecrets(cfg), LogFile: cfg.Daemon.LogFile,
+		JournalFile: filepath.Join(cfg.Daemon.DataDir, JournalFile)}
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(RedactedConfig(cfg)); err != nil {
+		info.ConfigErr = err
+	} else {
+		info.Config = buf.Bytes()
+	}
+	return info
+}
 
 // CheckGatewayKeys reads the gateway's key files as the daemon would at
 // start-up and builds the Alipay client from them, so `tillbridge config

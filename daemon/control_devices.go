@@ -4,21 +4,22 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/devices/usb"
 )
 
 // ConfiguredDevices lists each lane's printer and scanner as cfg names
 // them (no state: that needs the running daemon).
-func ConfiguredDevices(cfg *Config) []LaneDevices {
-	out := make([]LaneDevices, 0, len(cfg.Lanes))
+func ConfiguredDevices(cfg *Config) []control.LaneDevices {
+	out := make([]control.LaneDevices, 0, len(cfg.Lanes))
 	for _, lc := range cfg.Lanes {
-		ld := LaneDevices{Lane: lc.ID}
+		ld := control.LaneDevices{Lane: lc.ID}
 		if pc, ok := cfg.Printers[lc.Printer]; ok && lc.Printer != "" {
-			ld.Printer = &ConfiguredDevice{Name: lc.Printer, Backend: pc.Backend, Where: printerWhere(pc)}
+			ld.Printer = &control.ConfiguredDevice{Name: lc.Printer, Backend: pc.Backend, Where: printerWhere(pc)}
 		}
 		if sc, ok := cfg.Scanners[lc.Scanner]; ok && lc.Scanner != "" {
-			ld.Scanner = &ConfiguredDevice{Name: lc.Scanner, Backend: sc.Backend, Where: scannerWhere(sc)}
+			ld.Scanner = &control.ConfiguredDevice{Name: lc.Scanner, Backend: sc.Backend, Where: scannerWhere(sc)}
 		}
 		out = append(out, ld)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 )
 
@@ -25,29 +26,29 @@ type gatewayCase struct {
 
 func TestControlGatewayCheckVerdicts(t *testing.T) {
 	cases := []gatewayCase{
-		{"sandbox", daemon.VerdictOK, nil},
-		{"wrong MD5 key", daemon.VerdictKeyMismatch, func(t *testing.T, c *daemon.Config) {
+		{"sandbox", control.VerdictOK, nil},
+		{"wrong MD5 key", control.VerdictKeyMismatch, func(t *testing.T, c *daemon.Config) {
 			c.Gateway.MD5KeyFile = writeKey(t, "0123456789abcdef0123456789abcdef")
 		}},
-		{"unknown partner", daemon.VerdictPartner, func(_ *testing.T, c *daemon.Config) {
+		{"unknown partner", control.VerdictPartner, func(_ *testing.T, c *daemon.Config) {
 			c.Gateway.Partner = "2088000000000001"
 		}},
-		{"nothing listens", daemon.VerdictNetwork, func(t *testing.T, c *daemon.Config) {
+		{"nothing listens", control.VerdictNetwork, func(t *testing.T, c *daemon.Config) {
 			c.Gateway.URL = "http://" + closedAddr(t) + "/gateway.do"
 		}},
-		{"not a gateway", daemon.VerdictNotGateway, func(t *testing.T, c *daemon.Config) {
+		{"not a gateway", control.VerdictNotGateway, func(t *testing.T, c *daemon.Config) {
 			c.Gateway.URL = serve(t, func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("<html>portal</html>")) })
 		}},
-		{"proxy error", daemon.VerdictHTTP, func(t *testing.T, c *daemon.Config) {
+		{"proxy error", control.VerdictHTTP, func(t *testing.T, c *daemon.Config) {
 			c.Gateway.URL = serve(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) })
 		}},
-		{"no answer in time", daemon.VerdictTimeout, func(t *testing.T, c *daemon.Config) {
+		{"no answer in time", control.VerdictTimeout, func(t *testing.T, c *daemon.Config) {
 			c.Gateway.URL = serve(t, func(_ http.ResponseWriter, r *http.Request) {
 				io.Copy(io.Discard, r.Body) // then the server notices the client hanging up
 				<-r.Context().Done()
 			})
 		}},
-		{"clock ten minutes off", daemon.VerdictClockSkew, func(t *testing.T, c *daemon.Config) {
+		{"clock ten minutes off", control.VerdictClockSkew, func(t *testing.T, c *daemon.Config) {
 			c.Gateway.URL = skewedProxy(t, c.Gateway.URL, 10*time.Minute)
 		}},
 	}
@@ -66,19 +67,19 @@ func checkVerdict(t *testing.T, tc gatewayCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Verdict != tc.verdict || res.OK != (tc.verdict == daemon.VerdictOK) || res.Advice == "" {
+	if res.Verdict != tc.verdict || res.OK != (tc.verdict == control.VerdictOK) || res.Advice == "" {
 		t.Fatalf("verdict %q (ok=%v, code %q, error %q), want %q", res.Verdict, res.OK, res.Code, res.Error, tc.verdict)
 	}
 	switch tc.verdict {
-	case daemon.VerdictOK:
+	case control.VerdictOK:
 		if !res.Answered || !res.Verified || !res.ClockKnown || res.TradeID == "" {
 			t.Fatalf("ok check: %+v", res)
 		}
-	case daemon.VerdictClockSkew:
+	case control.VerdictClockSkew:
 		if skew := time.Duration(res.ClockSkewMS) * time.Millisecond; skew > -9*time.Minute || skew < -11*time.Minute {
 			t.Fatalf("skew %s, want about -10m", skew)
 		}
-	case daemon.VerdictKeyMismatch:
+	case control.VerdictKeyMismatch:
 		if res.Code != "ILLEGAL_SIGN" {
 			t.Fatalf("code %q", res.Code)
 		}
@@ -87,9 +88,9 @@ func checkVerdict(t *testing.T, tc gatewayCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantReach := daemon.ReachableYes
-	if tc.verdict != daemon.VerdictOK && tc.verdict != daemon.VerdictClockSkew {
-		wantReach = daemon.ReachableNo
+	wantReach := control.ReachableYes
+	if tc.verdict != control.VerdictOK && tc.verdict != control.VerdictClockSkew {
+		wantReach = control.ReachableNo
 	}
 	if s.Gateway.Reachable != wantReach {
 		t.Fatalf("after the check, reachable %q, want %q", s.Gateway.Reachable, wantReach)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
 )
@@ -25,7 +26,7 @@ type ctlEnv struct {
 	cfg  *daemon.Config
 	d    *daemon.Daemon
 	ecr  string
-	cl   *daemon.ControlClient
+	cl   *control.Client
 	stop context.CancelFunc
 	done chan error
 }
@@ -81,7 +82,7 @@ func startCtlEnv(t testing.TB, setup ctlSetup) *ctlEnv {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	e := &ctlEnv{t: t, dir: dir, sb: sb, cfg: sb.Config, d: d, stop: stop, done: make(chan error, 1),
-		cl: daemon.NewControlClient(daemon.ControlAddress(sb.Config))}
+		cl: control.NewClient(daemon.ControlAddress(sb.Config))}
 	go func() { e.done <- d.Run(ctx) }()
 	select {
 	case a := <-ready:
@@ -137,7 +138,7 @@ func (e *ctlEnv) sale(lane, ref, code string, opts *ecrproto.ClientOptions) *ecr
 }
 
 // statusUntil polls the control API until cond holds (bounded).
-func (e *ctlEnv) statusUntil(what string, cond func(daemon.StatusSnapshot) bool) daemon.StatusSnapshot {
+func (e *ctlEnv) statusUntil(what string, cond func(control.StatusSnapshot) bool) control.StatusSnapshot {
 	e.t.Helper()
 	deadline := time.Now().Add(ctlBound)
 	for {
@@ -160,7 +161,7 @@ func sandboxCode(sc, n int) string { return fmt.Sprintf("28%014d%02d", n, sc) }
 
 // ctlCode returns err's control error code ("" when it is none).
 func ctlCode(err error) string {
-	var ce *daemon.ControlError
+	var ce *control.Error
 	if errors.As(err, &ce) {
 		return ce.Code
 	}

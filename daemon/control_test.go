@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/devices/escpos"
@@ -24,20 +25,20 @@ func TestControlStatusBeforeAndAfterASale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.State != daemon.DaemonReady || s.Version != "test-1.0" || len(s.Lanes) != 2 || s.Control != daemon.ControlAddress(e.cfg) {
+	if s.State != control.DaemonReady || s.Version != "test-1.0" || len(s.Lanes) != 2 || s.Control != daemon.ControlAddress(e.cfg) {
 		t.Fatalf("snapshot: %+v", s)
 	}
 	if p := s.Lanes[0].Printer; p == nil || !p.OneWay || s.Lanes[0].Scanner == nil {
 		t.Fatalf("lane 1 devices: %+v", s.Lanes[0])
 	}
-	if !s.Healthy || s.Gateway.Reachable != daemon.ReachableUnknown || !containsText(s.Warnings, "gateway-check") {
+	if !s.Healthy || s.Gateway.Reachable != control.ReachableUnknown || !containsText(s.Warnings, "gateway-check") {
 		t.Fatalf("fresh daemon: healthy=%v gateway=%+v warnings=%v problems=%v", s.Healthy, s.Gateway, s.Warnings, s.Problems)
 	}
 	if res := e.sale("1", "R1", sandboxCode(0, 1), nil); res.Status != ecrproto.StatusApproved {
 		t.Fatalf("sale: %+v", res)
 	}
-	s = e.statusUntil("the gateway reachable", func(s daemon.StatusSnapshot) bool {
-		return s.Gateway.Reachable == daemon.ReachableYes
+	s = e.statusUntil("the gateway reachable", func(s control.StatusSnapshot) bool {
+		return s.Gateway.Reachable == control.ReachableYes
 	})
 	if s.Queue.ByState["paid"] != 1 || s.Queue.Total != 1 || s.Queue.Open != 0 || s.Gateway.LastOKCall != "pay" {
 		t.Fatalf("after the sale: queue %+v gateway %+v", s.Queue, s.Gateway)
@@ -51,13 +52,13 @@ func TestControlManualOperationResolvedByHand(t *testing.T) {
 	}
 	code := sandboxCode(0, 7)
 	e.sale("1", "M1", code, nil)
-	s := e.statusUntil("MANUAL and the gateway down", func(s daemon.StatusSnapshot) bool {
-		return s.Queue.Manual == 1 && s.Gateway.Reachable == daemon.ReachableNo
+	s := e.statusUntil("MANUAL and the gateway down", func(s control.StatusSnapshot) bool {
+		return s.Queue.Manual == 1 && s.Gateway.Reachable == control.ReachableNo
 	})
 	if s.Healthy || !containsText(s.Problems, "MANUAL") || !containsText(s.Problems, "gateway unreachable") {
 		t.Fatalf("unhealthy expected: %v", s.Problems)
 	}
-	ops, err := e.cl.Queue(e.ctx(), daemon.QueueQuery{States: []string{"manual"}})
+	ops, err := e.cl.Queue(e.ctx(), control.QueueQuery{States: []string{"manual"}})
 	if err != nil || len(ops) != 1 || ops[0].Ref != "M1" {
 		t.Fatalf("queue list manual: %v %+v", err, ops)
 	}
@@ -67,7 +68,7 @@ func TestControlManualOperationResolvedByHand(t *testing.T) {
 	}
 	checkQueueRefusals(t, e, id)
 	e.sb.Server().ClearFaults()
-	op, err := e.cl.Resolve(e.ctx(), id, daemon.ResolveRequest{State: "declined",
+	op, err := e.cl.Resolve(e.ctx(), id, control.ResolveRequest{State: "declined",
 		Reason: "TRADE_NOT_EXIST in the sandbox ledger", Operator: "tech-anna"})
 	if err != nil || op.State != string(queue.StateDeclined) || !strings.Contains(op.Reason, "tech-anna") {
 		t.Fatalf("resolve: %v %+v", err, op)
@@ -84,7 +85,7 @@ func TestControlManualOperationResolvedByHand(t *testing.T) {
 	if gc, err := e.cl.GatewayCheck(e.ctx()); err != nil || !gc.OK {
 		t.Fatalf("gateway check after the fault: %v %+v", err, gc)
 	}
-	e.statusUntil("healthy again", func(s daemon.StatusSnapshot) bool { return s.Healthy && s.Queue.Manual == 0 })
+	e.statusUntil("healthy again", func(s control.StatusSnapshot) bool { return s.Healthy && s.Queue.Manual == 0 })
 }
 
 // checkQueueRefusals checks what the queue endpoints refuse, and why.
@@ -94,18 +95,18 @@ func checkQueueRefusals(t *testing.T, e *ctlEnv, id string) {
 		name, want string
 		call       func() error
 	}{
-		{"retry a manual op", daemon.CodeState, func() error { _, err := e.cl.Retry(e.ctx(), id); return err }},
-		{"resolve without reason", daemon.CodeInvalid, func() error {
-			_, err := e.cl.Resolve(e.ctx(), id, daemon.ResolveRequest{State: "declined", Operator: "tech"})
+		{"retry a manual op", control.CodeState, func() error { _, err := e.cl.Retry(e.ctx(), id); return err }},
+		{"resolve without reason", control.CodeInvalid, func() error {
+			_, err := e.cl.Resolve(e.ctx(), id, control.ResolveRequest{State: "declined", Operator: "tech"})
 			return err
 		}},
-		{"resolve a sale to refunded", daemon.CodeInvalid, func() error {
-			_, err := e.cl.Resolve(e.ctx(), id, daemon.ResolveRequest{State: "refunded", Reason: "x", Operator: "tech"})
+		{"resolve a sale to refunded", control.CodeInvalid, func() error {
+			_, err := e.cl.Resolve(e.ctx(), id, control.ResolveRequest{State: "refunded", Reason: "x", Operator: "tech"})
 			return err
 		}},
-		{"show unknown id", daemon.CodeNotFound, func() error { _, err := e.cl.Operation(e.ctx(), "nope"); return err }},
-		{"list bad state", daemon.CodeInvalid, func() error {
-			_, err := e.cl.Queue(e.ctx(), daemon.QueueQuery{States: []string{"lost"}})
+		{"show unknown id", control.CodeNotFound, func() error { _, err := e.cl.Operation(e.ctx(), "nope"); return err }},
+		{"list bad state", control.CodeInvalid, func() error {
+			_, err := e.cl.Queue(e.ctx(), control.QueueQuery{States: []string{"lost"}})
 			return err
 		}},
 	}
@@ -114,7 +115,7 @@ func checkQueueRefusals(t *testing.T, e *ctlEnv, id string) {
 			t.Errorf("%s: code %q, want %q", c.name, got, c.want)
 		}
 	}
-	if ops, err := e.cl.Queue(e.ctx(), daemon.QueueQuery{States: []string{daemon.StateOpen}}); err != nil || len(ops) != 0 {
+	if ops, err := e.cl.Queue(e.ctx(), control.QueueQuery{States: []string{control.StateOpen}}); err != nil || len(ops) != 0 {
 		t.Errorf("open ops: %v %+v", err, ops)
 	}
 }
@@ -144,10 +145,10 @@ func TestControlPrintTest(t *testing.T) {
 	if len(sim.Printed()) != 0 {
 		t.Fatal("a printer without paper was sent the job")
 	}
-	if _, err := e.cl.PrintTest(e.ctx(), ""); ctlCode(err) != daemon.CodeInvalid {
+	if _, err := e.cl.PrintTest(e.ctx(), ""); ctlCode(err) != control.CodeInvalid {
 		t.Fatalf("no lane with two lanes: %v", err)
 	}
-	if _, err := e.cl.PrintTest(e.ctx(), "9"); ctlCode(err) != daemon.CodeNotFound {
+	if _, err := e.cl.PrintTest(e.ctx(), "9"); ctlCode(err) != control.CodeNotFound {
 		t.Fatalf("unknown lane: %v", err)
 	}
 	s, err := e.cl.Status(e.ctx())
@@ -171,7 +172,7 @@ func TestControlScanTest(t *testing.T) {
 		o.Scanners = map[string]devices.Scanner{"lane-1": scanner}
 	}})
 	code := sandboxCode(0, 42)
-	got := make(chan daemon.ScanTestResult, 1)
+	got := make(chan control.ScanTestResult, 1)
 	go func() {
 		res, err := e.cl.ScanTest(e.ctx(), "1", ctlBound)
 		if err != nil {
@@ -183,14 +184,14 @@ func TestControlScanTest(t *testing.T) {
 	if !res.Scanned || !res.LooksAlipay || res.Masked != devices.MaskCode(code) || strings.Contains(res.Masked, code[:12]) {
 		t.Fatalf("scan test: %+v", res)
 	}
-	if ops, err := e.cl.Queue(e.ctx(), daemon.QueueQuery{}); err != nil || len(ops) != 0 {
+	if ops, err := e.cl.Queue(e.ctx(), control.QueueQuery{}); err != nil || len(ops) != 0 {
 		t.Fatalf("a scan test made operations: %v %+v", err, ops)
 	}
 }
 
 // feedUntil feeds code until the scan test reports (scans fed before the
 // test taps the lane are dropped by the idle lane).
-func feedUntil(t *testing.T, s *devices.SimScanner, code string, got <-chan daemon.ScanTestResult) daemon.ScanTestResult {
+func feedUntil(t *testing.T, s *devices.SimScanner, code string, got <-chan control.ScanTestResult) control.ScanTestResult {
 	t.Helper()
 	deadline := time.After(ctlBound)
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -209,10 +210,10 @@ func feedUntil(t *testing.T, s *devices.SimScanner, code string, got <-chan daem
 
 func TestControlScanTestRefusals(t *testing.T) {
 	e := startCtlEnv(t, ctlSetup{config: func(c *daemon.Config) { c.Lanes[1].Scanner = "" }})
-	if _, err := e.cl.ScanTest(e.ctx(), "2", time.Second); ctlCode(err) != daemon.CodeUnsupported {
+	if _, err := e.cl.ScanTest(e.ctx(), "2", time.Second); ctlCode(err) != control.CodeUnsupported {
 		t.Fatalf("lane without scanner: %v", err)
 	}
-	if _, err := e.cl.ScanTest(e.ctx(), "7", time.Second); ctlCode(err) != daemon.CodeNotFound {
+	if _, err := e.cl.ScanTest(e.ctx(), "7", time.Second); ctlCode(err) != control.CodeNotFound {
 		t.Fatalf("unknown lane: %v", err)
 	}
 }

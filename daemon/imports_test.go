@@ -4,6 +4,7 @@ import (
 	"go/build"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,9 +13,16 @@ const modulePath = "github.com/tillbridge/tillbridge"
 
 // The domain packages of DESIGN.md's layout: none may import another, even
 // indirectly. queue/alipaygw is the one allowed adapter between two of them.
+// Leaf packages (the local-socket helper every listener shares) import no
+// package of this module at all.
 var (
 	importFamilies = []string{"alipay", "ecrproto", "devices", "queue"}
 	importAdapters = map[string]bool{"queue/alipaygw": true}
+	leafPackages   = []string{"safesocket"}
+	// forbiddenDeps: a package (and those below it) that must not depend,
+	// even indirectly, on another. The control API declares what it needs
+	// from the daemon (control.Backend); the daemon implements it.
+	forbiddenDeps = map[string][]string{"control": {"daemon"}}
 )
 
 func TestImportRules(t *testing.T) {
@@ -28,6 +36,37 @@ func TestImportRules(t *testing.T) {
 				if other := familyOf(dep); other != "" && other != fam {
 					t.Errorf("%s imports %s (directly or not): %s and %s must not know each other", pkg, dep, fam, other)
 				}
+			}
+		}
+	}
+}
+
+func TestLeafPackagesImportNothingOfOurs(t *testing.T) {
+	for _, leaf := range leafPackages {
+		checkDeps(t, leaf, func(string) bool { return true },
+			"it is a leaf and may import only the standard library, go-winio and x/sys")
+	}
+}
+
+func TestForbiddenDeps(t *testing.T) {
+	for dir, bad := range forbiddenDeps {
+		checkDeps(t, dir, func(dep string) bool { return slices.Contains(bad, dep) }, "it must not")
+	}
+}
+
+// checkDeps fails for every module package that a package in dir (or
+// below) imports, directly or not, and that forbidden reports.
+func checkDeps(t *testing.T, dir string, forbidden func(dep string) bool, why string) {
+	t.Helper()
+	root := repoRoot(t)
+	pkgs := packagesUnder(t, root, dir)
+	if len(pkgs) == 0 {
+		t.Errorf("package %s not found", dir)
+	}
+	for _, pkg := range pkgs {
+		for _, dep := range internalDeps(t, root, pkg) {
+			if forbidden(dep) {
+				t.Errorf("%s imports %s (directly or not): %s", pkg, dep, why)
 			}
 		}
 	}

@@ -7,15 +7,16 @@ import (
 	"testing"
 )
 
-// TestImports keeps ecrproto on the standard library, plus go-winio (and
-// what it needs) on Windows only.
+// TestImports keeps ecrproto on the standard library and safesocket (a
+// leaf), plus go-winio (and what it needs) on Windows only.
 func TestImports(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
 	allowed := map[string][]string{
-		"linux":   {"github.com/tillbridge/tillbridge/ecrproto"},
-		"windows": {"github.com/tillbridge/tillbridge/ecrproto", "github.com/Microsoft/go-winio", "golang.org/x/sys/"},
+		"linux": {"github.com/tillbridge/tillbridge/ecrproto", "github.com/tillbridge/tillbridge/safesocket"},
+		"windows": {"github.com/tillbridge/tillbridge/ecrproto", "github.com/tillbridge/tillbridge/safesocket",
+			"github.com/Microsoft/go-winio", "golang.org/x/sys/"},
 	}
 	for goos, ok := range allowed {
 		cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".")

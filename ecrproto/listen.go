@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/tillbridge/tillbridge/safesocket"
 )
 
 // Transport defaults.
@@ -173,26 +175,29 @@ type keyListener struct {
 	opts RemoteOptions
 }
 
-// pipeSDDL is the named pipe's security descriptor: full control for
-// SYSTEM and Administrators, read/write for the given SID (if any), no one
-// else, and no inherited entries.
-func pipeSDDL(sid string) string {
-	sddl := "D:P(A;;GA;;;SY)(A;;GA;;;BA)"
-	if sid != "" {
-		sddl += "(A;;GRGW;;;" + sid + ")"
-	}
-	return sddl
-}
-
 // pipePath turns a bare pipe name into a full pipe path.
 func pipePath(addr string) string {
-	switch {
-	case addr == "":
+	if addr == "" {
 		return DefaultPipeName
-	case strings.HasPrefix(addr, `\\`):
-		return addr
 	}
-	return `\\.\pipe\` + addr
+	return safesocket.PipePath(addr)
+}
+
+// safesocketConfig is the local socket or pipe of a unix or pipe listener;
+// pipe buffers hold one message of the largest size.
+func safesocketConfig(path string, mode os.FileMode, group string) safesocket.Config {
+	return safesocket.Config{Path: path, Mode: mode, Group: group, PipeBuffer: DefaultMaxMessageSize}
+}
+
+// localListen opens a unix socket or pipe; a live server on it is
+// ErrAddrInUse.
+func localListen(ctx context.Context, cfg safesocket.Config) (net.Listener, error) {
+	ln, err := safesocket.Listen(ctx, cfg)
+	var inUse *safesocket.InUseError
+	if errors.As(err, &inUse) {
+		return nil, ErrAddrInUse
+	}
+	return ln, err
 }
 
 // DialConn opens a raw connection to an ECR server. network is "tcp",

@@ -2,16 +2,6 @@ package ecrproto
 
 import "testing"
 
-func TestPipeSDDL(t *testing.T) {
-	if got := pipeSDDL(""); got != "D:P(A;;GA;;;SY)(A;;GA;;;BA)" {
-		t.Fatalf("no group: %s", got)
-	}
-	want := "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GRGW;;;S-1-5-32-545)"
-	if got := pipeSDDL("S-1-5-32-545"); got != want {
-		t.Fatalf("with group: %s", got)
-	}
-}
-
 func TestPipePath(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                   DefaultPipeName,

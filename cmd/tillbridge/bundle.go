@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 )
 
@@ -56,12 +57,12 @@ func runBundle(ctx context.Context, cio cmdIO, args []string) error {
 	defer cancel()
 	var zipped bytes.Buffer
 	err = cl.SupportBundle(cctx, &zipped)
-	var nr *daemon.NotRunningError
+	var nr *control.NotRunningError
 	if errors.As(err, &nr) {
 		fmt.Fprintf(cio.stderr, "the daemon is not running (no control socket at %s): making the bundle here, "+
 			"without journal statistics or a gateway check\n", nr.Addr)
 		zipped.Reset()
-		err = daemon.WriteSupportBundle(cctx, &zipped, daemon.OfflineBackend(cfg, versionString()))
+		err = control.WriteSupportBundle(cctx, &zipped, daemon.OfflineBackend(cfg, versionString()))
 	}
 	if err != nil {
 		return ctlErr(err)

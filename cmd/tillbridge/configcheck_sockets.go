@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/installer"
 )
@@ -51,7 +52,7 @@ func socketProblems(cfg *daemon.Config) []string {
 	}
 	ctl := cfg.Control.Socket
 	if ctl == "" {
-		ctl = daemon.DefaultControlAddress(dataDir)
+		ctl = control.DefaultAddress(dataDir)
 	}
 	if err := installer.CheckSocketFolder(ctl, "control socket "+ctl); err != nil {
 		out = append(out, "control.socket: "+err.Error())

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/devices"
 )
@@ -44,7 +45,7 @@ func runDevices(ctx context.Context, cio cmdIO, args []string) error {
 	cctx, cancel := ctlContext(ctx, 30*time.Second)
 	defer cancel()
 	rep, err := cl.Devices(cctx)
-	var nr *daemon.NotRunningError
+	var nr *control.NotRunningError
 	switch {
 	case errors.As(err, &nr):
 		rep = localDevices(cctx, cfg)
@@ -64,8 +65,8 @@ func runDevices(ctx context.Context, cio cmdIO, args []string) error {
 
 // localDevices is the report without the daemon: the configuration's
 // devices (when it could be read) and local discovery.
-func localDevices(ctx context.Context, cfg *daemon.Config) daemon.DevicesReport {
-	rep := daemon.DevicesReport{Lanes: []daemon.LaneDevices{}}
+func localDevices(ctx context.Context, cfg *daemon.Config) control.DevicesReport {
+	rep := control.DevicesReport{Lanes: []control.LaneDevices{}}
 	if cfg != nil {
 		rep.Lanes = daemon.ConfiguredDevices(cfg)
 	}
@@ -73,14 +74,14 @@ func localDevices(ctx context.Context, cfg *daemon.Config) daemon.DevicesReport 
 	return rep
 }
 
-func printDevices(w io.Writer, rep daemon.DevicesReport) {
+func printDevices(w io.Writer, rep control.DevicesReport) {
 	fmt.Fprintln(w, "configured:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  LANE\tKIND\tNAME\tBACKEND\tWHERE\tSTATE")
 	for _, l := range rep.Lanes {
 		for _, d := range []struct {
 			kind string
-			cd   *daemon.ConfiguredDevice
+			cd   *control.ConfiguredDevice
 		}{{"printer", l.Printer}, {"scanner", l.Scanner}} {
 			if d.cd == nil {
 				continue

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/control"
 )
 
 func TestDevicesCommand(t *testing.T) {
@@ -16,7 +16,7 @@ func TestDevicesCommand(t *testing.T) {
 		t.Fatalf("devices: exit %d\n%s", code, out)
 	}
 	code, out, _ = tl.cli("devices", "--json")
-	var rep daemon.DevicesReport
+	var rep control.DevicesReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || !rep.FromDaemon || len(rep.Lanes) != 2 ||
 		len(rep.Lanes[0].States) != 2 {
 		t.Fatalf("devices --json: exit %d, %v\n%s", code, err, out)

@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/control"
 )
 
 func gatewayCheckCommand() command {
@@ -49,7 +49,7 @@ func runGatewayCheck(ctx context.Context, cio cmdIO, args []string) error {
 	if err := parseCtl(fs, args, false); err != nil {
 		return err
 	}
-	res, err := callDaemon(ctx, &f, 2*time.Minute, func(c context.Context, cl *daemon.ControlClient) (daemon.GatewayCheckResult, error) {
+	res, err := callDaemon(ctx, &f, 2*time.Minute, func(c context.Context, cl *control.Client) (control.GatewayCheckResult, error) {
 		return cl.GatewayCheck(c)
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func runGatewayCheck(ctx context.Context, cio cmdIO, args []string) error {
 	return nil
 }
 
-func printGatewayCheck(w io.Writer, r daemon.GatewayCheckResult) {
+func printGatewayCheck(w io.Writer, r control.GatewayCheckResult) {
 	fmt.Fprintf(w, "gateway %s (partner %s, %s)\n", r.URL, r.Partner, r.SignType)
 	fmt.Fprintf(w, "  query of %s: ", r.TradeID)
 	switch {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 )
 
@@ -17,7 +18,7 @@ func TestGatewayCheckCommand(t *testing.T) {
 		t.Fatalf("gateway-check: exit %d\n%s", code, out)
 	}
 	code, out, _ = tl.cli("gateway-check", "--json")
-	var res daemon.GatewayCheckResult
+	var res control.GatewayCheckResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || !res.OK || res.Partner != daemon.SandboxPartner {
 		t.Fatalf("gateway-check --json: exit %d, %v\n%s", code, err, out)
 	}

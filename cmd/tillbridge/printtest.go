@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/control"
 )
 
 func printTestCommand() command {
@@ -38,7 +38,7 @@ func runPrintTest(ctx context.Context, cio cmdIO, args []string) error {
 	if err := parseCtl(fs, args, false); err != nil {
 		return err
 	}
-	res, err := callDaemon(ctx, &f, time.Minute, func(c context.Context, cl *daemon.ControlClient) (daemon.PrintTestResult, error) {
+	res, err := callDaemon(ctx, &f, time.Minute, func(c context.Context, cl *control.Client) (control.PrintTestResult, error) {
 		return cl.PrintTest(c, lane)
 	})
 	if err != nil {
@@ -57,7 +57,7 @@ func runPrintTest(ctx context.Context, cio cmdIO, args []string) error {
 	return nil
 }
 
-func printPrintTest(w io.Writer, r daemon.PrintTestResult) {
+func printPrintTest(w io.Writer, r control.PrintTestResult) {
 	fmt.Fprintf(w, "lane %s, printer %s\n", r.Lane, r.Printer)
 	fmt.Fprintf(w, "  before: %s\n", describePrinter(&r.Before))
 	if r.Printed {

@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/devices/receipt"
 	"github.com/tillbridge/tillbridge/queue"
 )
@@ -89,7 +89,7 @@ func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
 
 func runQueueList(ctx context.Context, cio cmdIO, args []string) error {
 	var f ctlFlags
-	var q daemon.QueueQuery
+	var q control.QueueQuery
 	var states, kind, since, until string
 	fs := newCtlFlagSet("queue list", queueUsage, cio, &f)
 	fs.StringVar(&states, "state", "", "only these `states` (comma-separated; open = not final)")
@@ -112,7 +112,7 @@ func runQueueList(ctx context.Context, cio cmdIO, args []string) error {
 	if states != "" {
 		q.States = strings.Split(states, ",")
 	}
-	ops, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *daemon.ControlClient) ([]daemon.OpView, error) {
+	ops, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *control.Client) ([]control.OpView, error) {
 		return cl.Queue(c, q)
 	})
 	if err != nil {
@@ -143,7 +143,7 @@ func parseWhen(v string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q: want a date (2026-03-04), an RFC 3339 time or a duration (24h)", v)
 }
 
-func printOps(w io.Writer, ops []daemon.OpView) {
+func printOps(w io.Writer, ops []control.OpView) {
 	if len(ops) == 0 {
 		fmt.Fprintln(w, "no operations")
 		return
@@ -173,7 +173,7 @@ func runQueueShow(ctx context.Context, cio cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *daemon.ControlClient) (daemon.OpDetail, error) {
+	d, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *control.Client) (control.OpDetail, error) {
 		return cl.Operation(c, id)
 	})
 	if err != nil {
@@ -186,7 +186,7 @@ func runQueueShow(ctx context.Context, cio cmdIO, args []string) error {
 	return nil
 }
 
-func printOpDetail(w io.Writer, d daemon.OpDetail) {
+func printOpDetail(w io.Writer, d control.OpDetail) {
 	o := d.Op
 	fmt.Fprintf(w, "%s %s %s on lane %s, ref %s\n", o.Kind, o.ID, o.State, o.Lane, o.Ref)
 	row := func(k, v string) {
@@ -226,7 +226,7 @@ func runQueueRetry(ctx context.Context, cio cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	op, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *daemon.ControlClient) (daemon.OpView, error) {
+	op, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *control.Client) (control.OpView, error) {
 		return cl.Retry(c, id)
 	})
 	if err != nil {
@@ -241,7 +241,7 @@ func runQueueRetry(ctx context.Context, cio cmdIO, args []string) error {
 
 func runQueueResolve(ctx context.Context, cio cmdIO, args []string) error {
 	var f ctlFlags
-	var req daemon.ResolveRequest
+	var req control.ResolveRequest
 	fs := newCtlFlagSet("queue resolve", queueUsage, cio, &f)
 	fs.StringVar(&req.State, "state", "", "final `state`: paid, declined, cancelled, voided (sales); refunded, declined (refunds)")
 	fs.StringVar(&req.Reason, "reason", "", "why, e.g. what the merchant portal shows (required, journaled)")
@@ -258,7 +258,7 @@ func runQueueResolve(ctx context.Context, cio cmdIO, args []string) error {
 	case strings.TrimSpace(req.Operator) == "":
 		return usageErr(errors.New("--operator is required (no user name could be found)"))
 	}
-	op, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *daemon.ControlClient) (daemon.OpView, error) {
+	op, err := callDaemon(ctx, &f, 30*time.Second, func(c context.Context, cl *control.Client) (control.OpView, error) {
 		return cl.Resolve(c, id, req)
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 )
 
@@ -18,13 +19,13 @@ func TestQueueCommandsResolveAManualSale(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl.sale("1", "M-1", "281234567890120007")
-	tl.statusUntil("MANUAL", func(s daemon.StatusSnapshot) bool { return s.Queue.Manual == 1 })
+	tl.statusUntil("MANUAL", func(s control.StatusSnapshot) bool { return s.Queue.Manual == 1 })
 	code, out, _ := tl.cli("status")
 	if code != exitUnhealthy || !strings.Contains(out, "UNHEALTHY") || !strings.Contains(out, "in MANUAL need a person") {
 		t.Fatalf("status with MANUAL: exit %d\n%s", code, out)
 	}
 	code, out, _ = tl.cli("queue", "list", "--state", "manual", "--json")
-	var ops []daemon.OpView
+	var ops []control.OpView
 	if err := json.Unmarshal([]byte(out), &ops); err != nil || code != exitOK || len(ops) != 1 || ops[0].Ref != "M-1" {
 		t.Fatalf("queue list --json: exit %d, %v\n%s", code, err, out)
 	}
@@ -43,7 +44,7 @@ func TestQueueCommandsResolveAManualSale(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, id+" is now declined (resolved by tech-anna: TRADE_NOT_EXIST") {
 		t.Fatalf("queue resolve: exit %d\n%s%s", code, out, errOut)
 	}
-	var d daemon.OpDetail
+	var d control.OpDetail
 	_, out, _ = tl.cli("queue", "show", id, "--json")
 	if err := json.Unmarshal([]byte(out), &d); err != nil || d.Events[len(d.Events)-1].Name != "RESOLVED" {
 		t.Fatalf("resolved op: %v\n%s", err, out)

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/devices/escpos"
 	"github.com/tillbridge/tillbridge/devices/preview"
 	"github.com/tillbridge/tillbridge/devices/receipt"
@@ -18,7 +18,7 @@ import (
 // saleReceiptFunc returns the receipt of a journaled sale by its lane ("":
 // the only lane) and ECR ref. By default it asks the running daemon through
 // the control API; tests may pass their own (receiptCommandWith).
-type saleReceiptFunc func(ctx context.Context, lane, ref string) (daemon.SaleReceipt, error)
+type saleReceiptFunc func(ctx context.Context, lane, ref string) (control.SaleReceipt, error)
 
 // receiptCommand is `tillbridge receipt`; --sale asks the running daemon.
 func receiptCommand() command { return receiptCommandWith(nil) }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/devices/escpos"
 	"github.com/tillbridge/tillbridge/devices/receipt"
@@ -100,13 +100,13 @@ func TestReceiptPreviewUsage(t *testing.T) {
 }
 
 func TestReceiptPreviewSaleHook(t *testing.T) {
-	lookup := func(ctx context.Context, lane, ref string) (daemon.SaleReceipt, error) {
+	lookup := func(ctx context.Context, lane, ref string) (control.SaleReceipt, error) {
 		if ref != "T-7" {
-			return daemon.SaleReceipt{}, errors.New("no such sale")
+			return control.SaleReceipt{}, errors.New("no such sale")
 		}
 		r := receipt.Sample()
 		r.Ref = ref
-		return daemon.SaleReceipt{Lane: lane, Ref: ref, Receipt: r}, nil
+		return control.SaleReceipt{Lane: lane, Ref: ref, Receipt: r}, nil
 	}
 	var out, errb bytes.Buffer
 	err := receiptCommandWith(lookup).run(context.Background(), cmdIO{strings.NewReader(""), &out, &errb}, []string{"preview", "--sale", "T-7", "--text"})

@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/control"
 )
 
 func scanTestCommand() command {
@@ -40,12 +40,12 @@ func runScanTest(ctx context.Context, cio cmdIO, args []string) error {
 	var timeout time.Duration
 	fs := newCtlFlagSet("scan-test", scanTestUsage, cio, &f)
 	fs.StringVar(&lane, "lane", "", "the `lane` whose scanner is tested (default: the only lane)")
-	fs.DurationVar(&timeout, "timeout", daemon.DefaultScanTestTimeout, "how long to wait for a scan (at most 5m)")
+	fs.DurationVar(&timeout, "timeout", control.DefaultScanTestTimeout, "how long to wait for a scan (at most 5m)")
 	if err := parseCtl(fs, args, false); err != nil {
 		return err
 	}
-	if timeout <= 0 || timeout > daemon.MaxScanTestTimeout {
-		return usageErr(fmt.Errorf("--timeout %s: between 0 and %s", timeout, daemon.MaxScanTestTimeout))
+	if timeout <= 0 || timeout > control.MaxScanTestTimeout {
+		return usageErr(fmt.Errorf("--timeout %s: between 0 and %s", timeout, control.MaxScanTestTimeout))
 	}
 	cl, _ := f.client()
 	defer cl.Close()
@@ -78,7 +78,7 @@ func orOnly(lane string) string {
 	return lane
 }
 
-func printScanTest(w io.Writer, r daemon.ScanTestResult) {
+func printScanTest(w io.Writer, r control.ScanTestResult) {
 	fmt.Fprintf(w, "lane %s, scanner %s\n", r.Lane, r.Scanner)
 	if r.Scanned {
 		fmt.Fprintf(w, "  read %s (%d characters) from %s\n", r.Masked, r.Length, r.Source)

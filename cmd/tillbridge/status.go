@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/devices/receipt"
 	"github.com/tillbridge/tillbridge/installer"
@@ -83,13 +84,13 @@ func (f *ctlFlags) target() (string, *daemon.Config) {
 	if abs, err := filepath.Abs(data); err == nil {
 		data = abs
 	}
-	return daemon.DefaultControlAddress(data), cfg
+	return control.DefaultAddress(data), cfg
 }
 
 // client returns a control client for the resolved address.
-func (f *ctlFlags) client() (*daemon.ControlClient, *daemon.Config) {
+func (f *ctlFlags) client() (*control.Client, *daemon.Config) {
 	addr, cfg := f.target()
-	return daemon.NewControlClient(addr), cfg
+	return control.NewClient(addr), cfg
 }
 
 // parseCtl parses a diagnostics command's flags; extra args are refused
@@ -138,8 +139,8 @@ func serviceHint() string {
 // ctlErr maps a control API error to the documented exit codes: 3 when no
 // daemon answers, 4 when it answers that it is not ready, 1 otherwise.
 func ctlErr(err error) error {
-	var nr *daemon.NotRunningError
-	var ce *daemon.ControlError
+	var nr *control.NotRunningError
+	var ce *control.Error
 	switch {
 	case err == nil:
 		return nil
@@ -149,9 +150,9 @@ func ctlErr(err error) error {
 	case errors.Is(err, fs.ErrPermission):
 		return &exitError{code: exitNoDaemon, err: fmt.Errorf("%v: run as root (sudo) or as the tillbridge "+
 			"service account", err)}
-	case errors.As(err, &ce) && ce.Code == daemon.CodeStarting:
+	case errors.As(err, &ce) && ce.Code == control.CodeStarting:
 		return &exitError{code: exitUnhealthy, err: err}
-	case errors.As(err, &ce) && ce.Code == daemon.CodeInvalid:
+	case errors.As(err, &ce) && ce.Code == control.CodeInvalid:
 		return usageErr(err)
 	}
 	return &exitError{code: exitFailure, err: err}
@@ -172,7 +173,7 @@ func ctlContext(ctx context.Context, d time.Duration) (context.Context, context.
 // callDaemon makes one control-API call to the daemon f points at, with a
 // deadline of d; its error is already turned into the CLI's exit code.
 func callDaemon[T any](ctx context.Context, f *ctlFlags, d time.Duration,
-	call func(context.Context, *daemon.ControlClient) (T, error)) (T, error) {
+	call func(context.Context, *control.Client) (T, error)) (T, error) {
 	cl, _ := f.client()
 	defer cl.Close()
 	cctx, cancel := ctlContext(ctx, d)
@@ -233,11 +234,11 @@ func runStatus(ctx context.Context, cio cmdIO, args []string) error {
 }
 
 // serviceView asks the service manager about the installed service.
-func serviceView(ctx context.Context) *daemon.ServiceView {
+func serviceView(ctx context.Context) *control.ServiceView {
 	sctx, cancel := context.WithTimeout(ctx, serviceStatusTimeout)
 	defer cancel()
 	st, err := installer.ServiceStatus(sctx, "")
-	v := &daemon.ServiceView{State: string(st.State), Detail: st.Detail, Restarts: st.Restarts}
+	v := &control.ServiceView{State: string(st.State), Detail: st.Detail, Restarts: st.Restarts}
 	if err != nil {
 		v.Error = err.Error()
 	}
@@ -246,7 +247,7 @@ func serviceView(ctx context.Context) *daemon.ServiceView {
 
 // statusDown reports a daemon that did not answer, with the service
 // manager's view, and exits 3 (or as ctlErr says).
-func statusDown(cio cmdIO, f ctlFlags, addr string, svc *daemon.ServiceView, err error) error {
+func statusDown(cio cmdIO, f ctlFlags, addr string, svc *control.ServiceView, err error) error {
 	if f.json {
 		_ = printJSON(cio.stdout, map[string]any{"running": false, "control": addr, "service": svc,
 			"error": err.Error()})
@@ -256,7 +257,7 @@ func statusDown(cio cmdIO, f ctlFlags, addr string, svc *daemon.ServiceView, err
 	return ctlErr(err)
 }
 
-func describeService(s *daemon.ServiceView) string {
+func describeService(s *control.ServiceView) string {
 	if s == nil {
 		return "unknown"
 	}
@@ -274,7 +275,7 @@ func describeService(s *daemon.ServiceView) string {
 }
 
 // printStatus writes the human form of a snapshot.
-func printStatus(w io.Writer, s daemon.StatusSnapshot) {
+func printStatus(w io.Writer, s control.StatusSnapshot) {
 	fmt.Fprintf(w, "tillbridge %s (%s): %s, up %s\n", s.Version, s.GoOS, s.State,
 		time.Duration(s.UptimeSeconds)*time.Second)
 	fmt.Fprintf(w, "  service:  %s\n", describeService(s.Service))
@@ -287,7 +288,7 @@ func printStatus(w io.Writer, s daemon.StatusSnapshot) {
 	printVerdict(w, s)
 }
 
-func printGateway(w io.Writer, g daemon.GatewayHealth) {
+func printGateway(w io.Writer, g control.GatewayHealth) {
 	fmt.Fprintf(w, "  gateway:  %s (partner %s, %s): reachable %s\n", g.URL, g.Partner, g.SignType, g.Reachable)
 	if !g.LastOK.IsZero() {
 		fmt.Fprintf(w, "            last answer  %s (%s)\n", clock(g.LastOK), g.LastOKCall)
@@ -298,7 +299,7 @@ func printGateway(w io.Writer, g daemon.GatewayHealth) {
 	}
 }
 
-func printQueue(w io.Writer, q daemon.QueueCounts) {
+func printQueue(w io.Writer, q control.QueueCounts) {
 	var parts []string
 	for _, st := range sortedStates(q.ByState) {
 		parts = append(parts, fmt.Sprintf("%d %s", q.ByState[st], st))
@@ -310,7 +311,7 @@ func printQueue(w io.Writer, q daemon.QueueCounts) {
 	fmt.Fprintln(w)
 }
 
-func printLanes(w io.Writer, lanes []daemon.LaneStatus) {
+func printLanes(w io.Writer, lanes []control.LaneStatus) {
 	fmt.Fprintln(w, "  lanes:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "    LANE\tTERMINAL\tSALE\tPRINTER\tSCANNER")
@@ -325,7 +326,7 @@ func printLanes(w io.Writer, lanes []daemon.LaneStatus) {
 	tw.Flush()
 }
 
-func describePrinter(p *daemon.PrinterHealth) string {
+func describePrinter(p *control.PrinterHealth) string {
 	switch {
 	case p == nil:
 		return "-"
@@ -337,14 +338,14 @@ func describePrinter(p *daemon.PrinterHealth) string {
 	return p.Name + ": " + p.State
 }
 
-func describeScanner(l daemon.LaneStatus) string {
+func describeScanner(l control.LaneStatus) string {
 	if l.Scanner == nil {
 		return "- (codes from the ECR)"
 	}
 	return l.Scanner.Name + ": " + l.Scanner.State
 }
 
-func printVerdict(w io.Writer, s daemon.StatusSnapshot) {
+func printVerdict(w io.Writer, s control.StatusSnapshot) {
 	if s.Healthy {
 		fmt.Fprintln(w, "healthy")
 	} else {

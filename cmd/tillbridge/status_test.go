@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
+	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
 )
@@ -127,12 +128,12 @@ func (tl *till) sale(lane, ref, code string) *ecrproto.Message {
 }
 
 // statusUntil runs `status --json` until cond holds (bounded).
-func (tl *till) statusUntil(what string, cond func(daemon.StatusSnapshot) bool) daemon.StatusSnapshot {
+func (tl *till) statusUntil(what string, cond func(control.StatusSnapshot) bool) control.StatusSnapshot {
 	tl.t.Helper()
 	deadline := time.Now().Add(diagBound)
 	for {
 		_, out, errOut := tl.cli("status", "--json")
-		var s daemon.StatusSnapshot
+		var s control.StatusSnapshot
 		if err := json.Unmarshal([]byte(out), &s); err != nil {
 			tl.t.Fatalf("status --json: %v\n%s%s", err, out, errOut)
 		}
@@ -154,7 +155,7 @@ func TestStatusCommand(t *testing.T) {
 		t.Fatalf("status: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = tl.cli("status", "--json")
-	var s daemon.StatusSnapshot
+	var s control.StatusSnapshot
 	if err := json.Unmarshal([]byte(out), &s); err != nil || code != exitOK || s.Service == nil || len(s.Lanes) != 2 {
 		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)
 	}
@@ -223,8 +224,8 @@ func TestDiagnosticsAgainstRunSandbox(t *testing.T) {
 			break // 3 until it listens, 4 while it starts
 		}
 	}
-	var s daemon.StatusSnapshot
-	if err := json.Unmarshal([]byte(out), &s); err != nil || code != exitOK || s.State != daemon.DaemonReady {
+	var s control.StatusSnapshot
+	if err := json.Unmarshal([]byte(out), &s); err != nil || code != exitOK || s.State != control.DaemonReady {
 		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)
 	}
 	if code, out, _ := run(t, "queue", "list", "--json", "--data", dir); code != exitOK || strings.TrimSpace(out) != "[]" {

@@ -1,4 +1,4 @@
-package daemon
+package control
 
 import (
 	"context"
@@ -103,7 +103,7 @@ func (t *gatewayTracker) health(base GatewayHealth) GatewayHealth {
 // ready, until ctx ends or the journal closes. It subscribes first and then
 // reads back what the journal recorded since `since` (the daemon's start),
 // so no call made before the subscription is missed.
-func (t *gatewayTracker) watch(ctx context.Context, b ControlBackend, since time.Time) {
+func (t *gatewayTracker) watch(ctx context.Context, b Backend, since time.Time) {
 	eng := waitJournal(ctx, b)
 	if eng == nil {
 		return
@@ -129,7 +129,7 @@ const backfillOps = 50
 
 // backfill observes the events recorded since `since` of the newest and of
 // the open operations.
-func (t *gatewayTracker) backfill(ctx context.Context, eng *queue.Engine, since time.Time) {
+func (t *gatewayTracker) backfill(ctx context.Context, eng Journal, since time.Time) {
 	newest, _ := eng.List(ctx, queue.Filter{Limit: backfillOps})
 	open, _ := eng.List(ctx, queue.Filter{States: openStates(), Limit: backfillOps})
 	for _, op := range append(newest, open...) {
@@ -147,7 +147,7 @@ func (t *gatewayTracker) backfill(ctx context.Context, eng *queue.Engine, since 
 
 // waitJournal polls until the backend's journal is available; nil when ctx
 // ends first.
-func waitJournal(ctx context.Context, b ControlBackend) *queue.Engine {
+func waitJournal(ctx context.Context, b Backend) Journal {
 	tick := time.NewTicker(readyPoll)
 	defer tick.Stop()
 	for {

@@ -1,4 +1,4 @@
-package daemon
+package control
 
 import (
 	"archive/zip"
@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
+	"github.com/rs/zerolog"
 
 	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/queue"
@@ -52,18 +52,27 @@ stores full customer codes.
 `
 
 // handleBundle streams the support bundle as a zip.
-func (s *controlServer) handleBundle(w http.ResponseWriter, r *http.Request) {
-	red := newBundleRedactor(s.b.Secrets())
+func (s *server) handleBundle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="tillbridge-support.zip"`)
 	s.log.Info().Msg("support bundle requested")
-	streamError(w, s.writeBundle(r.Context(), w, red))
+	streamError(w, s.writeBundle(r.Context(), w))
+}
+
+// WriteSupportBundle writes the support bundle of b as a zip to w, as the
+// support-bundle endpoint does for the running daemon (the CLI uses it
+// with an offline backend when the daemon is not running). Every file
+// passes the redaction filter.
+func WriteSupportBundle(ctx context.Context, w io.Writer, b Backend) error {
+	s := &server{b: b, log: zerolog.Nop()}
+	return s.writeBundle(ctx, w)
 }
 
 // bundle writes redacted files into a zip and notes what failed.
 type bundle struct {
 	zw   *zip.Writer
 	red  *logging.Redactor
+	info SupportInfo
 	errs []string
 }
 
@@ -92,8 +101,9 @@ func (b *bundle) json(name string, v any, err error) error {
 }
 
 // writeBundle writes every part; a part that fails is listed in errors.txt.
-func (s *controlServer) writeBundle(ctx context.Context, w io.Writer, red *logging.Redactor) error {
-	b := &bundle{zw: zip.NewWriter(w), red: red}
+func (s *server) writeBundle(ctx context.Context, w io.Writer) error {
+	info := s.b.Support()
+	b := &bundle{zw: zip.NewWriter(w), red: newBundleRedactor(info.Secrets), info: info}
 	steps := []func(context.Context, *bundle) error{
 		s.bundleStatus, s.bundleConfig, s.bundleDevices,
 		s.bundleGateway, s.bundleJournal, s.bundleLogs,
@@ -118,7 +128,7 @@ func (s *controlServer) writeBundle(ctx context.Context, w io.Writer, red *loggi
 }
 
 // bundleStatus writes the status snapshot and the versions.
-func (s *controlServer) bundleStatus(ctx context.Context, b *bundle) error {
+func (s *server) bundleStatus(ctx context.Context, b *bundle) error {
 	snap, err := s.snapshot(ctx)
 	if err := b.json("status.json", snap, err); err != nil {
 		return err
@@ -142,26 +152,24 @@ func versions(tillbridge string) map[string]string {
 	return v
 }
 
-func (s *controlServer) bundleConfig(_ context.Context, b *bundle) error {
-	cfg := s.b.RedactedConfig()
-	if cfg == nil {
-		b.errs = append(b.errs, "config.redacted.toml: the configuration could not be read")
+func (s *server) bundleConfig(_ context.Context, b *bundle) error {
+	if b.info.ConfigErr != nil || b.info.Config == nil {
+		msg := "the configuration could not be read"
+		if b.info.ConfigErr != nil {
+			msg = b.info.ConfigErr.Error()
+		}
+		b.errs = append(b.errs, "config.redacted.toml: "+msg)
 		return nil
 	}
-	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
-		b.errs = append(b.errs, "config.redacted.toml: "+err.Error())
-		return nil
-	}
-	return b.file("config.redacted.toml", buf.Bytes())
+	return b.file("config.redacted.toml", b.info.Config)
 }
 
-func (s *controlServer) bundleDevices(ctx context.Context, b *bundle) error {
+func (s *server) bundleDevices(ctx context.Context, b *bundle) error {
 	rep, err := s.b.Devices(ctx)
 	return b.json("devices.json", rep, err)
 }
 
-func (s *controlServer) bundleGateway(ctx context.Context, b *bundle) error {
+func (s *server) bundleGateway(ctx context.Context, b *bundle) error {
 	res, err := s.b.GatewayCheck(ctx)
 	if err == nil {
 		s.gw.checked(res)
@@ -178,16 +186,16 @@ type JournalStats struct {
 	Open      []OpView    `json:"open"`
 }
 
-func (s *controlServer) bundleJournal(ctx context.Context, b *bundle) error {
+func (s *server) bundleJournal(ctx context.Context, b *bundle) error {
 	eng, err := s.b.Journal()
 	if err != nil {
 		return b.json("journal.json", nil, err)
 	}
-	st := JournalStats{File: filepath.Join(s.b.RedactedConfig().Daemon.DataDir, JournalFile)}
+	st := JournalStats{File: b.info.JournalFile}
 	st.SizeBytes, st.WALBytes = fileSize(st.File), fileSize(st.File+"-wal")
 	counts, err := eng.Counts(ctx)
 	if err == nil {
-		st.Counts = queueCounts(counts)
+		st.Counts = NewQueueCounts(counts)
 		st.Open, err = listViews(ctx, eng, queue.Filter{States: openStates(), Limit: bundleMaxOpen})
 	}
 	if err := b.json("journal.json", st, err); err != nil {
@@ -198,7 +206,7 @@ func (s *controlServer) bundleJournal(ctx context.Context, b *bundle) error {
 }
 
 // manualDetails reads the operations in MANUAL with their events.
-func manualDetails(ctx context.Context, eng *queue.Engine) ([]OpDetail, error) {
+func manualDetails(ctx context.Context, eng Journal) ([]OpDetail, error) {
 	ops, err := eng.List(ctx, queue.Filter{States: []queue.State{queue.StateManual}, Limit: bundleMaxManual})
 	if err != nil {
 		return nil, err
@@ -214,7 +222,7 @@ func manualDetails(ctx context.Context, eng *queue.Engine) ([]OpDetail, error) {
 	return out, nil
 }
 
-func listViews(ctx context.Context, eng *queue.Engine, f queue.Filter) ([]OpView, error) {
+func listViews(ctx context.Context, eng Journal, f queue.Filter) ([]OpView, error) {
 	ops, err := eng.List(ctx, f)
 	out := make([]OpView, 0, len(ops))
 	for _, o := range ops {
@@ -243,8 +251,8 @@ func fileSize(path string) int64 {
 
 // bundleLogs adds the most recent log lines: the current file, then the
 // newest rotated (uncompressed) files, within bundleLogBytes in all.
-func (s *controlServer) bundleLogs(_ context.Context, b *bundle) error {
-	path := s.b.LogFile()
+func (s *server) bundleLogs(_ context.Context, b *bundle) error {
+	path := b.info.LogFile
 	if path == "" {
 		b.errs = append(b.errs, "logs: the daemon writes no log file (log_file is not set); "+
 			"attach the service manager's log instead (journalctl -u tillbridge, or the Windows Event Log)")

@@ -1,9 +1,9 @@
-package daemon
+package control
 
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,28 +16,32 @@ import (
 
 // Control server limits.
 const (
-	controlShutdown     = time.Second
-	controlHeaderWait   = 10 * time.Second
-	maxControlBodyBytes = 64 << 10
+	shutdownWait = time.Second
+	headerWait   = 10 * time.Second
+	maxBodyBytes = 64 << 10
 	// trailerError carries an error that happened after a stream began.
 	trailerError = "X-Tillbridge-Error"
 )
 
-// ControlOptions tune ServeControl. The zero value is ready for use.
-type ControlOptions struct {
+// Options tune Serve. The zero value is ready for use.
+type Options struct {
 	// Logger receives one line per request and every internal error.
 	Logger zerolog.Logger
+	// ErrorLog receives the HTTP server's own complaints (malformed
+	// requests, accept errors); nil means the log package's standard
+	// logger.
+	ErrorLog *log.Logger
 }
 
-// ServeControl serves the control API on ln until ctx ends, then closes
+// Serve serves the control API on ln until ctx ends, then closes
 // ln and returns nil (after at most a second for requests in flight;
 // streams and scan tests see ctx end). It returns early only when ln
-// fails. The caller opens ln (see ListenControl).
-func ServeControl(ctx context.Context, ln net.Listener, b ControlBackend, o ControlOptions) error {
-	s := &controlServer{b: b, log: o.Logger.With().Str("component", "control").Logger()}
-	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: controlHeaderWait,
+// fails. The caller opens ln (see Listen).
+func Serve(ctx context.Context, ln net.Listener, b Backend, o Options) error {
+	s := &server{b: b, log: o.Logger.With().Str("component", "control").Logger()}
+	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: headerWait,
 		BaseContext: func(net.Listener) context.Context { return ctx },
-		ErrorLog:    slog.NewLogLogger(slogFor(s.log, "control").Handler(), slog.LevelWarn)}
+		ErrorLog:    o.ErrorLog}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	since := time.Now()
@@ -53,7 +57,7 @@ func ServeControl(ctx context.Context, ln net.Listener, b ControlBackend, o Cont
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), controlShutdown)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownWait)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		hs.Close()
@@ -61,36 +65,53 @@ func ServeControl(ctx context.Context, ln net.Listener, b ControlBackend, o Cont
 	return nil
 }
 
-// controlServer holds the handlers' shared state.
-type controlServer struct {
-	b   ControlBackend
+// server holds the handlers' shared state.
+type server struct {
+	b   Backend
 	log zerolog.Logger
 	gw  gatewayTracker
 }
 
-// routes maps every endpoint (see control.go).
-func (s *controlServer) routes() http.Handler {
+// route is one endpoint: a net/http pattern ("METHOD /path") and its
+// handler.
+type route struct {
+	pattern string
+	handle  http.HandlerFunc
+}
+
+// endpoints lists every endpoint (see the package doc). A new endpoint is
+// one more row here and its handler.
+func (s *server) endpoints() []route {
+	return []route{
+		{"GET /v1/status", s.handleStatus},
+		{"GET /v1/devices", s.handleDevices},
+		{"POST /v1/print-test", s.handlePrintTest},
+		{"POST /v1/scan-test", s.handleScanTest},
+		{"POST /v1/gateway-check", s.handleGatewayCheck},
+		{"GET /v1/queue", s.handleQueueList},
+		{"GET /v1/queue/{id}", s.handleQueueShow},
+		{"POST /v1/queue/{id}/retry", s.handleQueueRetry},
+		{"POST /v1/queue/{id}/resolve", s.handleQueueResolve},
+		{"GET /v1/journal/export", s.handleExport},
+		{"GET /v1/support-bundle", s.handleBundle},
+		{"GET /v1/receipt", s.handleReceipt},
+	}
+}
+
+// routes maps every endpoint, and answers anything else not_found.
+func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", s.handleStatus)
-	mux.HandleFunc("GET /v1/devices", s.handleDevices)
-	mux.HandleFunc("POST /v1/print-test", s.handlePrintTest)
-	mux.HandleFunc("POST /v1/scan-test", s.handleScanTest)
-	mux.HandleFunc("POST /v1/gateway-check", s.handleGatewayCheck)
-	mux.HandleFunc("GET /v1/queue", s.handleQueueList)
-	mux.HandleFunc("GET /v1/queue/{id}", s.handleQueueShow)
-	mux.HandleFunc("POST /v1/queue/{id}/retry", s.handleQueueRetry)
-	mux.HandleFunc("POST /v1/queue/{id}/resolve", s.handleQueueResolve)
-	mux.HandleFunc("GET /v1/journal/export", s.handleExport)
-	mux.HandleFunc("GET /v1/support-bundle", s.handleBundle)
-	mux.HandleFunc("GET /v1/receipt", s.handleReceipt)
+	for _, r := range s.endpoints() {
+		mux.HandleFunc(r.pattern, r.handle)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeErr(w, r, controlErrorf(CodeNotFound, "no endpoint %s %s", r.Method, r.URL.Path))
+		s.writeErr(w, r, Errorf(CodeNotFound, "no endpoint %s %s", r.Method, r.URL.Path))
 	})
 	return mux
 }
 
 // snapshot is the backend's snapshot with the gateway health and verdict.
-func (s *controlServer) snapshot(ctx context.Context) (StatusSnapshot, error) {
+func (s *server) snapshot(ctx context.Context) (StatusSnapshot, error) {
 	snap, err := s.b.Snapshot(ctx)
 	if err != nil {
 		return snap, err
@@ -100,7 +121,7 @@ func (s *controlServer) snapshot(ctx context.Context) (StatusSnapshot, error) {
 	return snap, nil
 }
 
-func (s *controlServer) handleStatus(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.snapshot(r.Context())
 	if err != nil {
 		s.writeErr(w, r, err)
@@ -109,23 +130,23 @@ func (s *controlServer) handleStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, snap)
 }
 
-func (s *controlServer) handleDevices(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleDevices(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.b.Devices(r.Context())
 	s.reply(w, r, rep, err)
 }
 
-func (s *controlServer) handlePrintTest(w http.ResponseWriter, r *http.Request) {
+func (s *server) handlePrintTest(w http.ResponseWriter, r *http.Request) {
 	s.log.Info().Str("lane", r.URL.Query().Get("lane")).Msg("print test requested")
 	res, err := s.b.PrintTest(r.Context(), r.URL.Query().Get("lane"))
 	s.reply(w, r, res, err)
 }
 
-func (s *controlServer) handleScanTest(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleScanTest(w http.ResponseWriter, r *http.Request) {
 	timeout := DefaultScanTestTimeout
 	if v := r.URL.Query().Get("timeout"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 || d > MaxScanTestTimeout {
-			s.writeErr(w, r, controlErrorf(CodeInvalid, "timeout %q: a duration up to %s", v, MaxScanTestTimeout))
+			s.writeErr(w, r, Errorf(CodeInvalid, "timeout %q: a duration up to %s", v, MaxScanTestTimeout))
 			return
 		}
 		timeout = d
@@ -136,7 +157,7 @@ func (s *controlServer) handleScanTest(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, res, err)
 }
 
-func (s *controlServer) handleGatewayCheck(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleGatewayCheck(w http.ResponseWriter, r *http.Request) {
 	res, err := s.b.GatewayCheck(r.Context())
 	if err == nil {
 		s.gw.checked(res)
@@ -146,8 +167,14 @@ func (s *controlServer) handleGatewayCheck(w http.ResponseWriter, r *http.Reques
 	s.reply(w, r, res, err)
 }
 
-// reply writes v, or err as a ControlError.
-func (s *controlServer) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
+func (s *server) handleReceipt(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	res, err := s.b.SaleReceipt(r.Context(), q.Get("lane"), q.Get("ref"))
+	s.reply(w, r, res, err)
+}
+
+// reply writes v, or err as a Error.
+func (s *server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
@@ -157,8 +184,8 @@ func (s *controlServer) reply(w http.ResponseWriter, r *http.Request, v any, err
 
 // writeErr answers err with its HTTP status and a JSON body; internal
 // errors are logged with their detail, which never reaches the client.
-func (s *controlServer) writeErr(w http.ResponseWriter, r *http.Request, err error) {
-	ce := asControlError(err)
+func (s *server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	ce := asError(err)
 	if ce.Code == CodeInternal {
 		s.log.Error().Err(err).Str("path", r.URL.Path).Msg("control request failed")
 	}
@@ -194,10 +221,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeBody strictly decodes a small JSON request body into v.
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxControlBodyBytes))
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return controlErrorf(CodeInvalid, "request body: %v", err)
+		return Errorf(CodeInvalid, "request body: %v", err)
 	}
 	return nil
 }
@@ -210,7 +237,7 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return t, controlErrorf(CodeInvalid, "%s %q: want an RFC 3339 time", name, v)
+		return t, Errorf(CodeInvalid, "%s %q: want an RFC 3339 time", name, v)
 	}
 	return t, nil
 }
@@ -223,7 +250,7 @@ func queryInt(r *http.Request, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, controlErrorf(CodeInvalid, "%s %q: want a non-negative number", name, v)
+		return 0, Errorf(CodeInvalid, "%s %q: want a non-negative number", name, v)
 	}
 	return n, nil
 }

@@ -1,4 +1,4 @@
-package daemon
+package control
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func listFilter(r *http.Request) (queue.Filter, error) {
 	q := r.URL.Query()
 	f := queue.Filter{Lane: q.Get("lane"), Kind: queue.Kind(q.Get("kind")), Order: queue.NewestFirst}
 	if f.Kind != "" && f.Kind != queue.KindSale && f.Kind != queue.KindRefund {
-		return f, controlErrorf(CodeInvalid, "kind %q: want sale or refund", f.Kind)
+		return f, Errorf(CodeInvalid, "kind %q: want sale or refund", f.Kind)
 	}
 	states, err := parseStates(q.Get("state"))
 	if err != nil {
@@ -44,15 +44,11 @@ func parseStates(v string) ([]queue.State, error) {
 		switch {
 		case s == "":
 		case s == StateOpen:
-			for _, st := range queue.States() {
-				if !st.Final() {
-					out = append(out, st)
-				}
-			}
+			out = append(out, openStates()...)
 		case queue.State(s).Valid():
 			out = append(out, queue.State(s))
 		default:
-			return nil, controlErrorf(CodeInvalid, "state %q: want open or one of %s", s, stateNames())
+			return nil, Errorf(CodeInvalid, "state %q: want open or one of %s", s, stateNames())
 		}
 	}
 	return out, nil
@@ -66,8 +62,14 @@ func stateNames() string {
 	return strings.Join(names, ", ")
 }
 
-// journal returns the engine, or writes the starting error.
-func (s *controlServer) journal(w http.ResponseWriter, r *http.Request) (*queue.Engine, bool) {
+// journal returns the journal when the request's parameters were good
+// (paramErr nil) and the journal is available; otherwise it writes the
+// error answer and returns false.
+func (s *server) journal(w http.ResponseWriter, r *http.Request, paramErr error) (Journal, bool) {
+	if paramErr != nil {
+		s.writeErr(w, r, paramErr)
+		return nil, false
+	}
 	eng, err := s.b.Journal()
 	if err != nil {
 		s.writeErr(w, r, err)
@@ -76,30 +78,18 @@ func (s *controlServer) journal(w http.ResponseWriter, r *http.Request) (*queue.
 	return eng, true
 }
 
-func (s *controlServer) handleQueueList(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleQueueList(w http.ResponseWriter, r *http.Request) {
 	f, err := listFilter(r)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	eng, ok := s.journal(w, r)
+	eng, ok := s.journal(w, r, err)
 	if !ok {
 		return
 	}
-	ops, err := eng.List(r.Context(), f)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	out := make([]OpView, 0, len(ops))
-	for _, o := range ops {
-		out = append(out, newOpView(o))
-	}
-	writeJSON(w, http.StatusOK, out)
+	out, err := listViews(r.Context(), eng, f)
+	s.reply(w, r, out, err)
 }
 
-func (s *controlServer) handleQueueShow(w http.ResponseWriter, r *http.Request) {
-	eng, ok := s.journal(w, r)
+func (s *server) handleQueueShow(w http.ResponseWriter, r *http.Request) {
+	eng, ok := s.journal(w, r, nil)
 	if !ok {
 		return
 	}
@@ -108,7 +98,7 @@ func (s *controlServer) handleQueueShow(w http.ResponseWriter, r *http.Request) 
 }
 
 // opDetail reads an operation, its events and its refunds.
-func opDetail(ctx context.Context, eng *queue.Engine, id string) (OpDetail, error) {
+func opDetail(ctx context.Context, eng Journal, id string) (OpDetail, error) {
 	op, err := eng.Get(ctx, id)
 	if err != nil {
 		return OpDetail{}, err
@@ -133,8 +123,8 @@ func opDetail(ctx context.Context, eng *queue.Engine, id string) (OpDetail, erro
 	return d, nil
 }
 
-func (s *controlServer) handleQueueRetry(w http.ResponseWriter, r *http.Request) {
-	eng, ok := s.journal(w, r)
+func (s *server) handleQueueRetry(w http.ResponseWriter, r *http.Request) {
+	eng, ok := s.journal(w, r, nil)
 	if !ok {
 		return
 	}
@@ -145,13 +135,9 @@ func (s *controlServer) handleQueueRetry(w http.ResponseWriter, r *http.Request)
 	s.reply(w, r, newOpView(op), err)
 }
 
-func (s *controlServer) handleQueueResolve(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleQueueResolve(w http.ResponseWriter, r *http.Request) {
 	var req ResolveRequest
-	if err := decodeBody(r, &req); err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	eng, ok := s.journal(w, r)
+	eng, ok := s.journal(w, r, decodeBody(r, &req))
 	if !ok {
 		return
 	}
@@ -188,18 +174,14 @@ func resolveState(kind queue.Kind, v string) (queue.State, error) {
 		return st, nil
 	}
 	if kind == queue.KindRefund {
-		return "", controlErrorf(CodeInvalid, "a refund resolves to refunded or declined, not %q", v)
+		return "", Errorf(CodeInvalid, "a refund resolves to refunded or declined, not %q", v)
 	}
-	return "", controlErrorf(CodeInvalid, "a sale resolves to paid, declined, cancelled or voided, not %q", v)
+	return "", Errorf(CodeInvalid, "a sale resolves to paid, declined, cancelled or voided, not %q", v)
 }
 
-func (s *controlServer) handleExport(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleExport(w http.ResponseWriter, r *http.Request) {
 	from, to, format, err := exportParams(r)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	eng, ok := s.journal(w, r)
+	eng, ok := s.journal(w, r, err)
 	if !ok {
 		return
 	}
@@ -215,7 +197,7 @@ func exportParams(r *http.Request) (from, to time.Time, format queue.ExportForma
 		return
 	}
 	if from.IsZero() {
-		err = controlErrorf(CodeInvalid, "from is required")
+		err = Errorf(CodeInvalid, "from is required")
 		return
 	}
 	if to, err = queryTime(r, "to"); err != nil {
@@ -229,7 +211,7 @@ func exportParams(r *http.Request) (from, to time.Time, format queue.ExportForma
 		format = queue.ExportJSON
 	}
 	if format != queue.ExportCSV && format != queue.ExportJSON {
-		err = controlErrorf(CodeInvalid, "format %q: want csv or json", format)
+		err = Errorf(CodeInvalid, "format %q: want csv or json", format)
 	}
 	return
 }
