@@ -1,0 +1,104 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// JournalReader reads a journal file without ever writing to it, for
+// reconciliation: the running daemon's journal (WAL readers never block
+// its writer) or a copy exported from another till.
+type JournalReader struct {
+	db   *sql.DB
+	file string
+}
+
+// OpenJournalReader opens file read-only (SQLite mode=ro; when that
+// fails, e.g. a copy on read-only media without its -shm file, it retries
+// with immutable=1) and checks that this build knows its schema.
+func OpenJournalReader(ctx context.Context, file string) (*JournalReader, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, fmt.Errorf("queue: journal reader %s: %w", file, err)
+	}
+	var lastErr error
+	for _, extra := range []string{"mode=ro", "mode=ro&immutable=1"} {
+		p := filepath.ToSlash(abs)
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: p}).EscapedPath()+"?_busy_timeout=5000&"+extra)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		r := &JournalReader{db: db, file: file}
+		if err = r.check(ctx); err != nil {
+			db.Close()
+			lastErr = err
+			continue
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("queue: journal reader %s: %w", file, lastErr)
+}
+
+// check verifies the file is a journal of a schema this build knows.
+func (r *JournalReader) check(ctx context.Context) error {
+	var have int
+	if err := r.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_version").Scan(&have); err != nil {
+		return fmt.Errorf("not a journal: %w", err)
+	}
+	steps, err := migrations()
+	if err != nil {
+		return err
+	}
+	if have > len(steps) {
+		return &SchemaError{Found: have, Known: len(steps)}
+	}
+	if have == 0 {
+		return fmt.Errorf("not a journal: no schema version")
+	}
+	return nil
+}
+
+// File returns the path the reader was opened with.
+func (r *JournalReader) File() string { return r.file }
+
+// EachOperation calls fn for every operation created or updated at or
+// after since (zero: every operation), oldest first, streaming (the
+// journal is never loaded whole). An error from fn stops the walk and is
+// returned.
+func (r *JournalReader) EachOperation(ctx context.Context, since time.Time, fn func(Operation) error) error {
+	ms := since.UnixMilli()
+	if since.IsZero() {
+		ms = 0
+	}
+	rows, err := r.db.QueryContext(ctx, "SELECT "+opColumns+
+		" FROM operations WHERE created_at >= ? OR updated_at >= ? ORDER BY created_at, id", ms, ms)
+	if err != nil {
+		return fmt.Errorf("queue: read %s: %w", r.file, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanOp(rows)
+		if err != nil {
+			return fmt.Errorf("queue: read %s: %w", r.file, err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("queue: read %s: %w", r.file, err)
+	}
+	return nil
+}
+
+// Close closes the reader.
+func (r *JournalReader) Close() error { return r.db.Close() }
