@@ -70,7 +70,7 @@ func TestParseTransactionsEncodings(t *testing.T) {
 func TestParseTransactionsBadLinesReported(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(txnGood, "\n"), "\n")
 	lines[0] = strings.Replace(lines[0], "Total_count:3", "Total_count:6", 1)
-	lines[2] = strings.Replace(lines[2], "12.50|0.00", "12.505|0.00", 1)              // 3 decimals
+	lines[2] = strings.Replace(lines[2], "12.50|0.00", "12.505|0.00", 1)               // 3 decimals
 	lines[3] = strings.Replace(lines[3], "2026-03-04 11:00:00", "2026-03-04T11:00", 1) // bad time
 	lines = append(lines, "only|three|fields", "X|123|1.00|0.00|HKD|2026-03-04 12:00:00|PAYOUT||||||HKD|1.00|1.00000000", "")
 	f, err := ParseTransactionText("bad.txt", strings.Join(lines, "\n")+"\n")
