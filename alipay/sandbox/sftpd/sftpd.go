@@ -196,7 +196,9 @@ func (h handler) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 }
 
 // Filewrite refuses: the server is read-only.
-func (h handler) Filewrite(*sftp.Request) (io.WriterAt, error) { return nil, sftp.ErrSSHFxPermissionDenied }
+func (h handler) Filewrite(*sftp.Request) (io.WriterAt, error) {
+	return nil, sftp.ErrSSHFxPermissionDenied
+}
 
 // Filecmd refuses: the server is read-only.
 func (h handler) Filecmd(*sftp.Request) error { return sftp.ErrSSHFxPermissionDenied }
