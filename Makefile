@@ -5,7 +5,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -s -w -X main.buildVersion=$(VERSION)
 BIN := bin/tillbridge
 DATA ?= $(CURDIR)/.run
-BUILD_DEPS := gcc pkg-config libusb-1.0-0-dev openssh-server  # sshd: the reconciliation SFTP test
+# openssh-server: sshd for the reconciliation SFTP test (recon/fetch).
+BUILD_DEPS := gcc pkg-config libusb-1.0-0-dev openssh-server
 CROSS_DEPS := gcc-mingw-w64-x86-64 gcc-aarch64-linux-gnu
 # Short, bounded variants of the slow suites that make test runs too.
 TEST_TIMEOUT ?= 12m
