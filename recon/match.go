@@ -90,8 +90,10 @@ func buildIndex(in *Input) *index {
 			o := &j.Ops[i]
 			l := &local{op: o, journal: j.Name}
 			ix.all = append(ix.all, l)
-			if o.Terminal != "" {
-				terms[o.Terminal] = true
+			// Generated ids are "TB" + terminal (letters and digits) +
+			// 14-digit time + 8 random; the prefix identifies the till.
+			if id := o.PartnerTransID; strings.HasPrefix(id, "TB") && len(id) > 24 {
+				terms[id[2:len(id)-22]] = true
 			}
 			if o.Kind == queue.KindRefund {
 				ix.refunds[o.PartnerRefundID] = l
