@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 )
 
@@ -111,6 +112,7 @@ func (s *Server) applyFileFaults(ms []movement, from, to time.Time) []movement {
 		}
 		ms = out
 	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].at.Before(ms[j].at) })
 	return ms
 }
 
