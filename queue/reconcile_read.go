@@ -70,26 +70,56 @@ func (r *JournalReader) check(ctx context.Context) error {
 // File returns the path the reader was opened with.
 func (r *JournalReader) File() string { return r.file }
 
-// EachOperation calls fn for every operation created or updated at or
-// after since (zero: every operation), oldest first, streaming (the
-// journal is never loaded whole). An error from fn stops the walk and is
-// returned.
-func (r *JournalReader) EachOperation(ctx context.Context, since time.Time, fn func(Operation) error) error {
-	ms := since.UnixMilli()
-	if since.IsZero() {
-		ms = 0
+// reconColumns are the columns EachOperation reads, in its Scan order.
+const reconColumns = `id, kind, lane, ref, COALESCE(parent_id, ''), state, partner_trans_id,
+	COALESCE(partner_refund_id, ''), amount, currency, terminal, reason, alipay_trans_id, paid_at,
+	created_at, updated_at, final_at`
+
+// Count returns how many operations EachOperation(ctx, since, …) visits
+// (to size a slice).
+func (r *JournalReader) Count(ctx context.Context, since time.Time) (int, error) {
+	ms := sinceMS(since)
+	var n int
+	err := r.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM operations WHERE created_at >= ? OR updated_at >= ?", ms, ms).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("queue: read %s: %w", r.file, err)
 	}
-	rows, err := r.db.QueryContext(ctx, "SELECT "+opColumns+
-		" FROM operations WHERE created_at >= ? OR updated_at >= ? ORDER BY created_at, id", ms, ms)
+	return n, nil
+}
+
+func sinceMS(since time.Time) int64 {
+	if since.IsZero() {
+		return 0
+	}
+	return since.UnixMilli()
+}
+
+// EachOperation calls fn for every operation created or updated at or
+// after since (zero: every operation), in the journal's storage order,
+// streaming (the journal is never loaded whole). Only the fields
+// reconciliation uses are filled: ID, Kind, Lane, Ref, ParentID, State,
+// PartnerTransID, PartnerRefundID, Amount, Currency, Terminal, Reason,
+// AlipayTransID, PaidAt, CreatedAt, UpdatedAt, FinalAt. An error from fn
+// stops the walk and is returned.
+func (r *JournalReader) EachOperation(ctx context.Context, since time.Time, fn func(Operation) error) error {
+	ms := sinceMS(since)
+	rows, err := r.db.QueryContext(ctx, "SELECT "+reconColumns+
+		" FROM operations WHERE created_at >= ? OR updated_at >= ?", ms, ms)
 	if err != nil {
 		return fmt.Errorf("queue: read %s: %w", r.file, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanOp(rows)
-		if err != nil {
+		var o Operation
+		var paid, final sql.NullInt64
+		var created, updated int64
+		if err := rows.Scan(&o.ID, &o.Kind, &o.Lane, &o.Ref, &o.ParentID, &o.State, &o.PartnerTransID,
+			&o.PartnerRefundID, &o.Amount, &o.Currency, &o.Terminal, &o.Reason, &o.AlipayTransID, &paid,
+			&created, &updated, &final); err != nil {
 			return fmt.Errorf("queue: read %s: %w", r.file, err)
 		}
+		o.PaidAt, o.FinalAt = fromMS(paid), fromMS(final)
+		o.CreatedAt, o.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 		if err := fn(o); err != nil {
 			return err
 		}

@@ -144,7 +144,11 @@ func Match(in Input) (*Result, error) {
 	to := from.AddDate(0, 0, 1)
 	ix := buildIndex(&in)
 	m := &matcher{ix: ix, rep: &Report{Day: in.Day, Partner: in.Transactions.Partner, Created: in.Now,
-		Counts: map[Class]int{}}, totals: map[string]*Totals{}}
+		Counts: map[Class]int{}}, totals: map[string]*Totals{}, carried: map[string]bool{}, seenOK: map[string]bool{}}
+	for _, c := range in.Carried {
+		m.carried[c.Type+"|"+c.Key] = true
+	}
+	m.rep.Items = make([]Item, 0, len(in.Transactions.Records)+16)
 	m.rep.Files = append(m.rep.Files, in.Transactions.Name)
 	for _, j := range in.Journals {
 		m.rep.Journals = append(m.rep.Journals, j.Name)
@@ -173,7 +177,8 @@ type matcher struct {
 	ix     *index
 	rep    *Report
 	totals map[string]*Totals
-	seenOK map[string]bool // Type|Key of file records that agreed
+	carried map[string]bool // Type|Key of the carried items
+	seenOK  map[string]bool // Type|Key of carried items whose record agreed
 }
 
 func (m *matcher) total(cur string) *Totals {
@@ -189,11 +194,11 @@ func (m *matcher) add(it Item) {
 	m.rep.Items = append(m.rep.Items, it)
 }
 
+// ok notes a record that agreed, when a carried item waits for it.
 func (m *matcher) ok(typ, key string) {
-	if m.seenOK == nil {
-		m.seenOK = map[string]bool{}
+	if len(m.carried) > 0 && m.carried[typ+"|"+key] {
+		m.seenOK[typ+"|"+key] = true
 	}
-	m.seenOK[typ+"|"+key] = true
 }
 
 // withLocal copies the operation's fields into the item.
@@ -224,15 +229,19 @@ func (m *matcher) transactions(f *parse.TransactionFile) {
 			cancels[r.PartnerTransID] = true
 		}
 	}
-	paid := map[string]int{}
+	unknownPaid := map[string]bool{} // payments of ids no journal knows
 	for _, r := range f.Records {
 		it := fileItem(f.Name, r.Type, r)
 		var l *local
 		switch r.Type {
 		case parse.TypePayment:
 			l = m.ix.sales[r.PartnerTransID]
-			paid[r.PartnerTransID]++
-			if paid[r.PartnerTransID] > 1 {
+			dup := l != nil && l.paySeen
+			if l == nil {
+				dup = unknownPaid[r.PartnerTransID]
+				unknownPaid[r.PartnerTransID] = true
+			}
+			if dup {
 				it.Class = ClassDuplicatePayment
 				it.Detail = "Alipay lists this partner_trans_id paid more than once: refund the extra payment in the merchant portal"
 			} else {

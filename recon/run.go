@@ -111,6 +111,12 @@ func ReadJournals(ctx context.Context, files []string, since time.Time) ([]Journ
 			return nil, fmt.Errorf("recon: %w", err)
 		}
 		j := Journal{Name: f}
+		n, err := r.Count(ctx, since)
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("recon: %w", err)
+		}
+		j.Ops = make([]queue.Operation, 0, n)
 		err = r.EachOperation(ctx, since, func(o queue.Operation) error {
 			j.Ops = append(j.Ops, o)
 			return nil
