@@ -109,10 +109,13 @@ func (r *JournalReader) EachOperation(ctx context.Context, since time.Time, fn f
 		return fmt.Errorf("queue: read %s: %w", r.file, err)
 	}
 	defer rows.Close()
+	// One Operation scanned into over and over: Scan's pointers would make
+	// a fresh one escape to the heap for every row.
+	o := new(Operation)
+	var paid, final sql.NullInt64
+	var created, updated int64
 	for rows.Next() {
-		var o Operation
-		var paid, final sql.NullInt64
-		var created, updated int64
+		*o = Operation{}
 		if err := rows.Scan(&o.ID, &o.Kind, &o.Lane, &o.Ref, &o.ParentID, &o.State, &o.PartnerTransID,
 			&o.PartnerRefundID, &o.Amount, &o.Currency, &o.Terminal, &o.Reason, &o.AlipayTransID, &paid,
 			&created, &updated, &final); err != nil {
@@ -120,7 +123,7 @@ func (r *JournalReader) EachOperation(ctx context.Context, since time.Time, fn f
 		}
 		o.PaidAt, o.FinalAt = fromMS(paid), fromMS(final)
 		o.CreatedAt, o.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
-		if err := fn(o); err != nil {
+		if err := fn(*o); err != nil {
 			return err
 		}
 	}

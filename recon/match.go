@@ -174,9 +174,9 @@ func Match(in Input) (*Result, error) {
 
 // matcher accumulates one day's report.
 type matcher struct {
-	ix     *index
-	rep    *Report
-	totals map[string]*Totals
+	ix      *index
+	rep     *Report
+	totals  map[string]*Totals
 	carried map[string]bool // Type|Key of the carried items
 	seenOK  map[string]bool // Type|Key of carried items whose record agreed
 }
@@ -358,12 +358,13 @@ func (m *matcher) refund(r parse.Transaction, l *local) (Class, string) {
 // than one partner_trans_id — possible across journals of one till (a
 // reinstalled till that reused its refs) or when a ref is reused.
 func (m *matcher) duplicates() {
-	seen := map[string]*local{}
+	type sale struct{ terminal, lane, ref string }
+	seen := make(map[sale]*local, len(m.ix.sales))
 	for _, l := range m.ix.all {
 		if l.op.Kind != queue.KindSale || !l.paySeen {
 			continue
 		}
-		k := l.op.Terminal + "\x00" + l.op.Lane + "\x00" + l.op.Ref
+		k := sale{l.op.Terminal, l.op.Lane, l.op.Ref}
 		first := seen[k]
 		if first == nil {
 			seen[k] = l
