@@ -159,6 +159,9 @@ type StatusSnapshot struct {
 	Healthy  bool          `json:"healthy"`
 	Problems []string      `json:"problems"`
 	Warnings []string      `json:"warnings"`
+
+	// Reconcile is the daily reconciliation's latest result (nil when off).
+	Reconcile *ReconStatus `json:"reconcile,omitempty"`
 }
 
 // ServiceView is the service manager's view of the installed service.

@@ -74,6 +74,7 @@ func (d *Daemon) Snapshot(ctx context.Context) (StatusSnapshot, error) {
 	if !d.started.IsZero() {
 		s.UptimeSeconds = int64(time.Since(d.started).Seconds())
 	}
+	s.Reconcile = d.ReconStatus()
 	if s.State != DaemonReady {
 		return s, nil
 	}

@@ -83,6 +83,7 @@ func (s *controlServer) routes() http.Handler {
 	mux.HandleFunc("GET /v1/journal/export", s.handleExport)
 	mux.HandleFunc("GET /v1/support-bundle", s.handleBundle)
 	mux.HandleFunc("GET /v1/receipt", s.handleReceipt)
+	mux.HandleFunc("GET /v1/reconcile", s.handleReconcile)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, controlErrorf(CodeNotFound, "no endpoint %s %s", r.Method, r.URL.Path))
 	})

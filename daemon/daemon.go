@@ -85,6 +85,8 @@ type Daemon struct {
 
 	mu      sync.Mutex
 	watches map[string]map[*opWatch]struct{} // journal event watchers by operation id
+
+	recon *reconJob // the daily reconciliation (daemon/recon_job.go); nil when off
 }
 
 // New checks cfg and prepares a Daemon; it opens nothing yet (Run does, in
@@ -131,6 +133,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.opts.beforeHandler()
 	}
 	d.srv.SetHandler(d)
+	d.startRecon() // daemon/control_recon.go; never fatal
 	d.ready.Store(true)
 	d.log.Info().Bool("lifecycle", true).Strs("ecr", d.addrStrings()).Int("lanes", len(d.lanes)).Msg("tillbridge ready")
 	if d.opts.OnReady != nil {

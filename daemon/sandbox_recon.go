@@ -89,6 +89,16 @@ func StartSandboxRecon(sb *Sandbox, dataDir, listen string, logf func(string, ..
 		cancel()
 		return nil, err
 	}
+	// Yesterday's and today's files exist before the daemon's daily job
+	// first looks (it runs at start-up when its time has passed).
+	now := time.Now()
+	for _, day := range []time.Time{now.AddDate(0, 0, -1), now} {
+		if _, err := sb.srv.WriteFiles(dir, day); err != nil {
+			ln.Close()
+			cancel()
+			return nil, err
+		}
+	}
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = srv.Serve(ctx, ln) }()
 	go func() {

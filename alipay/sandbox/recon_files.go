@@ -240,8 +240,9 @@ type FileSchedule struct {
 	// At is the Beijing time of day the files of the day before are
 	// written (default 09:30, within Alipay's 09:00–10:00 window).
 	At time.Duration
-	// Now also writes the current day's files at once, and again every
-	// Every (for tests and demos: a newcomer sees today's sales).
+	// Now also writes the day before's files at once, and the current
+	// day's at once and again every Every (for tests and demos: a newcomer
+	// sees today's sales, and a daily job started now finds yesterday's).
 	Now bool
 	// Every rewrites the current day's files this often when Now is set
 	// (default 1 minute).
@@ -271,6 +272,9 @@ func (s *Server) RunFileWriter(ctx context.Context, sch FileSchedule) error {
 			return
 		}
 		logf("sandbox: wrote %v", paths)
+	}
+	if sch.Now {
+		write(s.now().AddDate(0, 0, -1)) // yesterday's too: a daily job started now finds its file
 	}
 	for {
 		now := s.now()

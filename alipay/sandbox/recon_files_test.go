@@ -125,7 +125,7 @@ func TestWriteFilesAndSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir2)
-	if len(entries) != 2 {
+	if len(entries) != 4 { // yesterday's and today's
 		t.Fatalf("files written at once: %v", entries)
 	}
 }
