@@ -72,7 +72,7 @@ func (r *JournalReader) File() string { return r.file }
 
 // reconColumns are the columns EachOperation reads, in its Scan order.
 const reconColumns = `id, kind, lane, ref, COALESCE(parent_id, ''), state, partner_trans_id,
-	COALESCE(partner_refund_id, ''), amount, currency, terminal, reason, alipay_trans_id, paid_at,
+	COALESCE(partner_refund_id, ''), amount, currency, terminal, alipay_trans_id, paid_at,
 	created_at, updated_at, final_at`
 
 // Count returns how many operations EachOperation(ctx, since, …) visits
@@ -98,7 +98,7 @@ func sinceMS(since time.Time) int64 {
 // after since (zero: every operation), in the journal's storage order,
 // streaming (the journal is never loaded whole). Only the fields
 // reconciliation uses are filled: ID, Kind, Lane, Ref, ParentID, State,
-// PartnerTransID, PartnerRefundID, Amount, Currency, Terminal, Reason,
+// PartnerTransID, PartnerRefundID, Amount, Currency, Terminal,
 // AlipayTransID, PaidAt, CreatedAt, UpdatedAt, FinalAt. An error from fn
 // stops the walk and is returned.
 func (r *JournalReader) EachOperation(ctx context.Context, since time.Time, fn func(Operation) error) error {
@@ -117,7 +117,7 @@ func (r *JournalReader) EachOperation(ctx context.Context, since time.Time, fn f
 	for rows.Next() {
 		*o = Operation{}
 		if err := rows.Scan(&o.ID, &o.Kind, &o.Lane, &o.Ref, &o.ParentID, &o.State, &o.PartnerTransID,
-			&o.PartnerRefundID, &o.Amount, &o.Currency, &o.Terminal, &o.Reason, &o.AlipayTransID, &paid,
+			&o.PartnerRefundID, &o.Amount, &o.Currency, &o.Terminal, &o.AlipayTransID, &paid,
 			&created, &updated, &final); err != nil {
 			return fmt.Errorf("queue: read %s: %w", r.file, err)
 		}

@@ -91,6 +91,21 @@ func BenchmarkReadFile(b *testing.B) {
 	}
 }
 
+// BenchmarkReadJournal is the other input alone: reading the 100 000
+// operations from the journal, read-only.
+func BenchmarkReadJournal(b *testing.B) {
+	journal, _ := benchDay(b, b.TempDir(), benchLines)
+	since := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		js, err := recon.ReadJournals(context.Background(), []string{journal}, since)
+		if err != nil || len(js[0].Ops) != benchLines {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkReconcile reconciles the 100 000-line file against the
 // 100 000-operation journal (read-only open, read, parse, match, totals;
 // no recon database).
