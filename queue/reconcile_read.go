@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -70,10 +71,73 @@ func (r *JournalReader) check(ctx context.Context) error {
 // File returns the path the reader was opened with.
 func (r *JournalReader) File() string { return r.file }
 
-// reconColumns are the columns EachOperation reads, in its Scan order.
-const reconColumns = `id, kind, lane, ref, COALESCE(parent_id, ''), state, partner_trans_id,
-	COALESCE(partner_refund_id, ''), amount, currency, terminal, alipay_trans_id, paid_at,
-	created_at, updated_at, final_at`
+// reconTexts and reconInts are the columns EachOperation reads. Each row
+// comes back as one packed string (every text as "<byte length>:<text>",
+// every integer as "<digits or empty>;"): one value per row instead of
+// seventeen, which is most of the cost of reading 100 000 rows through
+// database/sql (each column is boxed and allocated on its own).
+var (
+	reconTexts = []string{"id", "kind", "lane", "ref", "COALESCE(parent_id, '')", "state", "partner_trans_id",
+		"COALESCE(partner_refund_id, '')", "currency", "terminal", "alipay_trans_id"}
+	reconInts = []string{"amount", "paid_at", "created_at", "updated_at", "final_at"}
+)
+
+// packedRow is the SQL expression of one packed row.
+func packedRow() string {
+	var parts []string
+	for _, c := range reconTexts {
+		parts = append(parts, "length(CAST("+c+" AS BLOB)) || ':' || "+c)
+	}
+	for _, c := range reconInts {
+		parts = append(parts, "IFNULL("+c+", '') || ';'")
+	}
+	return strings.Join(parts, " || ")
+}
+
+// unpack reads one packed row into o.
+func unpack(row string, o *Operation) error {
+	texts := [11]*string{&o.ID, (*string)(&o.Kind), &o.Lane, &o.Ref, &o.ParentID, (*string)(&o.State),
+		&o.PartnerTransID, &o.PartnerRefundID, &o.Currency, &o.Terminal, &o.AlipayTransID}
+	for _, dst := range texts {
+		colon := strings.IndexByte(row, ':')
+		if colon < 0 {
+			return fmt.Errorf("packed row: no length")
+		}
+		n, err := strconv.Atoi(row[:colon])
+		if err != nil || n < 0 || colon+1+n > len(row) {
+			return fmt.Errorf("packed row: bad length %q", row[:colon])
+		}
+		*dst = row[colon+1 : colon+1+n]
+		row = row[colon+1+n:]
+	}
+	var ints [5]int64
+	var null [5]bool
+	for i := range ints {
+		semi := strings.IndexByte(row, ';')
+		if semi < 0 {
+			return fmt.Errorf("packed row: no integer")
+		}
+		if semi == 0 {
+			null[i] = true
+		} else {
+			v, err := strconv.ParseInt(row[:semi], 10, 64)
+			if err != nil {
+				return fmt.Errorf("packed row: %w", err)
+			}
+			ints[i] = v
+		}
+		row = row[semi+1:]
+	}
+	o.Amount = ints[0]
+	ms := func(i int) time.Time {
+		if null[i] {
+			return time.Time{}
+		}
+		return time.UnixMilli(ints[i]).UTC()
+	}
+	o.PaidAt, o.CreatedAt, o.UpdatedAt, o.FinalAt = ms(1), ms(2), ms(3), ms(4)
+	return nil
+}
 
 // Count returns how many operations EachOperation(ctx, since, …) visits
 // (to size a slice).
@@ -103,27 +167,22 @@ func sinceMS(since time.Time) int64 {
 // stops the walk and is returned.
 func (r *JournalReader) EachOperation(ctx context.Context, since time.Time, fn func(Operation) error) error {
 	ms := sinceMS(since)
-	rows, err := r.db.QueryContext(ctx, "SELECT "+reconColumns+
+	rows, err := r.db.QueryContext(ctx, "SELECT "+packedRow()+
 		" FROM operations WHERE created_at >= ? OR updated_at >= ?", ms, ms)
 	if err != nil {
 		return fmt.Errorf("queue: read %s: %w", r.file, err)
 	}
 	defer rows.Close()
-	// One Operation scanned into over and over: Scan's pointers would make
-	// a fresh one escape to the heap for every row.
-	o := new(Operation)
-	var paid, final sql.NullInt64
-	var created, updated int64
+	var row string
 	for rows.Next() {
-		*o = Operation{}
-		if err := rows.Scan(&o.ID, &o.Kind, &o.Lane, &o.Ref, &o.ParentID, &o.State, &o.PartnerTransID,
-			&o.PartnerRefundID, &o.Amount, &o.Currency, &o.Terminal, &o.AlipayTransID, &paid,
-			&created, &updated, &final); err != nil {
+		if err := rows.Scan(&row); err != nil {
 			return fmt.Errorf("queue: read %s: %w", r.file, err)
 		}
-		o.PaidAt, o.FinalAt = fromMS(paid), fromMS(final)
-		o.CreatedAt, o.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
-		if err := fn(*o); err != nil {
+		var o Operation
+		if err := unpack(row, &o); err != nil {
+			return fmt.Errorf("queue: read %s: %w", r.file, err)
+		}
+		if err := fn(o); err != nil {
 			return err
 		}
 	}
