@@ -79,6 +79,8 @@ func BenchmarkReadFile(b *testing.B) {
 	_, file := benchDay(b, b.TempDir(), benchLines)
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
+	defer func() { reportCPU(b, start) }()
 	for b.Loop() {
 		raw, err := os.ReadFile(file)
 		if err != nil {
@@ -98,6 +100,8 @@ func BenchmarkReadJournal(b *testing.B) {
 	since := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
+	defer func() { reportCPU(b, start) }()
 	for b.Loop() {
 		js, err := recon.ReadJournals(context.Background(), []string{journal}, since)
 		if err != nil || len(js[0].Ops) != benchLines {
@@ -113,6 +117,8 @@ func BenchmarkReconcile(b *testing.B) {
 	journal, file := benchDay(b, b.TempDir(), benchLines)
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
+	defer func() { reportCPU(b, start) }()
 	for b.Loop() {
 		res, err := recon.Reconcile(context.Background(), recon.Options{Day: testDay, TransactionFile: file,
 			Journals: []string{journal}})
@@ -140,4 +146,12 @@ func (idleGateway) Cancel(context.Context, string) (queue.CancelResult, error) {
 }
 func (idleGateway) Refund(context.Context, queue.RefundRequest) (queue.RefundResult, error) {
 	return queue.RefundResult{}, nil
+}
+
+// reportCPU adds the CPU seconds per op (all threads: the parse, the
+// journal read and the garbage collector) as a metric.
+func reportCPU(b *testing.B, start time.Duration) {
+	if d := cpuTime() - start; d > 0 && b.N > 0 {
+		b.ReportMetric(d.Seconds()/float64(b.N), "cpu-s/op")
+	}
 }

@@ -71,7 +71,7 @@ type local struct {
 type index struct {
 	sales     map[string]*local // partner_trans_id
 	refunds   map[string]*local // partner_refund_id
-	byAlipay  map[string]*local // alipay_trans_id of sales
+	alipay    map[string]*local // alipay_trans_id of sales; built on first use (byAlipay)
 	hasRefund map[string]bool   // sale id → has a refund operation (not declined)
 	prefixes  []string
 	all       []*local
@@ -83,7 +83,7 @@ func buildIndex(in *Input) *index {
 		n += len(j.Ops)
 	}
 	ix := &index{sales: make(map[string]*local, n), refunds: map[string]*local{},
-		byAlipay: make(map[string]*local, n), hasRefund: map[string]bool{}, all: make([]*local, 0, n)}
+		hasRefund: map[string]bool{}, all: make([]*local, 0, n)}
 	terms := map[string]bool{}
 	for _, j := range in.Journals {
 		for i := range j.Ops {
@@ -103,9 +103,6 @@ func buildIndex(in *Input) *index {
 				continue
 			}
 			ix.sales[o.PartnerTransID] = l
-			if o.AlipayTransID != "" {
-				ix.byAlipay[o.AlipayTransID] = l
-			}
 		}
 	}
 	for t := range terms {
@@ -113,6 +110,20 @@ func buildIndex(in *Input) *index {
 	}
 	ix.prefixes = append(ix.prefixes, in.OwnPrefixes...)
 	return ix
+}
+
+// byAlipay finds a sale by its Alipay trade id (only refunds unknown here
+// and settled cancels need it, so the map is built on the first call).
+func (ix *index) byAlipay(id string) *local {
+	if ix.alipay == nil {
+		ix.alipay = make(map[string]*local, len(ix.sales))
+		for _, l := range ix.sales {
+			if l.op.AlipayTransID != "" {
+				ix.alipay[l.op.AlipayTransID] = l
+			}
+		}
+	}
+	return ix.alipay[id]
 }
 
 // ours reports whether a partner id looks like one of these tills' ids.
@@ -158,7 +169,9 @@ func Match(in Input) (*Result, error) {
 		m.rep.Files = append(m.rep.Files, in.Settlements.Name)
 		m.settlements(in.Settlements)
 	}
-	m.duplicates()
+	if len(in.Journals) > 1 {
+		m.duplicates() // within one journal (lane, ref) is unique: UNIQUE(lane, kind, ref)
+	}
 	m.expected(from, to)
 	res := &Result{Report: m.rep}
 	for _, c := range in.Carried {
@@ -337,7 +350,7 @@ func (m *matcher) cancel(r parse.Transaction, l *local) (Class, string) {
 
 func (m *matcher) refund(r parse.Transaction, l *local) (Class, string) {
 	if l == nil {
-		if sale := m.ix.byAlipay[r.TransactionID]; sale != nil || m.ix.ours(r.PartnerTransID) {
+		if sale := m.ix.byAlipay(r.TransactionID); sale != nil || m.ix.ours(r.PartnerTransID) {
 			return ClassRefundMismatch, "Alipay made this refund but no journal knows it (refunded from the merchant portal?): check who refunded and why"
 		}
 		return ClassOtherTill, "not this till's partner_refund_id (another till of the same partner)"

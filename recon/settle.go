@@ -22,7 +22,7 @@ func (m *matcher) settlements(f *parse.SettlementFile) {
 			Amount: r.Amount, Currency: r.Currency, Fee: r.Fee, Settlement: r.Settlement}
 		l, want := m.settlementLocal(r)
 		switch {
-		case l == nil && !m.ix.ours(r.PartnerTransID) && m.ix.byAlipay[r.TransactionID] == nil:
+		case l == nil && !m.ix.ours(r.PartnerTransID) && m.ix.byAlipay(r.TransactionID) == nil:
 			it.Class, it.Detail = ClassOtherTill, "not this till's id (another till of the same partner)"
 		case l == nil:
 			it.Class = ClassSettlementMismatch
@@ -69,7 +69,7 @@ func (m *matcher) settlementLocal(r parse.Settlement) (*local, int64) {
 		return l, l.op.Amount
 	}
 	if r.PartnerTransID == r.TransactionID {
-		if l := m.ix.byAlipay[r.TransactionID]; l != nil && l.op.State == queue.StateCancelled {
+		if l := m.ix.byAlipay(r.TransactionID); l != nil && l.op.State == queue.StateCancelled {
 			return l, r.Amount // a cancel returns what was left; the journal does not record it apart
 		}
 	}
