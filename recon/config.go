@@ -149,14 +149,16 @@ func (c Config) Open(ctx context.Context) (fetch.Source, error) {
 type Fetched struct {
 	// Transaction is the transaction file of the day.
 	Transaction fetch.Archived
-	// Settlement is the settlement file of the next day ("" Path when
-	// it is not there yet; it is optional).
+	// Settlement is the settlement file of the same date: what Alipay
+	// settled that day, for trades of earlier days ("" Path when there is
+	// none; it is optional: no settlement on weekends and holidays).
 	Settlement fetch.Archived
 }
 
 // FetchDay gets the day's transaction file (an error wrapping
 // fetch.ErrNotYet when it is not there yet) and, when there, the
-// settlement file dated the next day, archives them under
+// settlement file of the same date (both are written on the next day
+// between 09:00 and 10:00 Beijing time), archives them under
 // dataDir/recon/files and records their SHA-256 in st (when set).
 func FetchDay(ctx context.Context, c Config, partner, day, dataDir string, st *Store, now time.Time) (Fetched, error) {
 	var f Fetched
@@ -173,7 +175,7 @@ func FetchDay(ctx context.Context, c Config, partner, day, dataDir string, st *S
 	if f.Transaction, err = fetch.Day(ctx, src, archive, partner, "transaction", d); err != nil {
 		return f, err
 	}
-	if f.Settlement, err = fetch.Day(ctx, src, archive, partner, "settlement", d.AddDate(0, 0, 1)); err != nil &&
+	if f.Settlement, err = fetch.Day(ctx, src, archive, partner, "settlement", d); err != nil &&
 		!errors.Is(err, os.ErrNotExist) {
 		return f, err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tillbridge/tillbridge/alipay/sandbox/sftpd"
 	"github.com/tillbridge/tillbridge/recon"
@@ -20,8 +21,10 @@ func TestFetchBySFTPAndReconcile(t *testing.T) {
 	ctx := context.Background()
 	d := newDay(t)
 	served := filepath.Join(d.dir, "served")
-	if _, err := d.sb.WriteFiles(served, d.clock()); err != nil {
-		t.Fatal(err)
+	for _, day := range []time.Time{d.clock(), d.clock().AddDate(0, 0, 1)} {
+		if _, err := d.sb.WriteFiles(served, day); err != nil {
+			t.Fatal(err)
+		}
 	}
 	hk, err := sftpd.LoadOrCreateHostKey(filepath.Join(d.dir, "sftp_host_key"))
 	if err != nil {
@@ -65,12 +68,26 @@ func TestFetchBySFTPAndReconcile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Report.Exceptions != 0 || res.Report.Counts[recon.ClassSettled] != 5 {
+	if res.Report.Exceptions != 0 || res.Report.Counts[recon.ClassMatched] != 4 {
 		t.Fatalf("report:\n%s", dump(res.Report))
 	}
-	// The next day's file is not there yet.
-	if _, err := recon.FetchDay(ctx, cfg, testPartner, "2026-03-05", data, st, d.clock()); !isNotYet(err) {
-		t.Fatalf("next day: %v", err)
+	// The next day: no sales, and the settlement file of that date
+	// settles testDay's five movements.
+	f, err = recon.FetchDay(ctx, cfg, testPartner, "2026-03-05", data, st, d.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = recon.Reconcile(ctx, recon.Options{Day: "2026-03-05", TransactionFile: f.Transaction.Path,
+		SettlementFile: f.Settlement.Path, Journals: []string{d.journal}, Store: st, Now: d.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Exceptions != 0 || res.Report.Counts[recon.ClassSettled] != 5 || res.Report.Totals[0].NetSettlement != 2250 {
+		t.Fatalf("next day:\n%s", dump(res.Report))
+	}
+	// The day after is not there yet.
+	if _, err := recon.FetchDay(ctx, cfg, testPartner, "2026-03-06", data, st, d.clock()); !isNotYet(err) {
+		t.Fatalf("day after: %v", err)
 	}
 }
 

@@ -130,15 +130,21 @@ func waitFinal(t *testing.T, e *queue.Engine, id string) queue.Operation {
 	return queue.Operation{}
 }
 
-// files writes the sandbox's transaction file of testDay and settlement
-// file of the day after into the day's folder.
+// files writes the sandbox's transaction file of testDay and the
+// settlement file of the day after (which settles testDay's movements)
+// into the day's folder.
 func (d *day) files(t *testing.T) (txn, settle string) {
 	t.Helper()
-	paths, err := d.sb.WriteFiles(filepath.Join(d.dir, "alipay"), d.clock())
+	dir := filepath.Join(d.dir, "alipay")
+	today, err := d.sb.WriteFiles(dir, d.clock())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return paths[0], paths[1]
+	next, err := d.sb.WriteFiles(dir, d.clock().AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return today[0], next[1]
 }
 
 // reconcile reconciles testDay against the day's files and journal(s).

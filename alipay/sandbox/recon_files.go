@@ -183,23 +183,23 @@ func SettlementFileName(partner string, day time.Time) string {
 	return fmt.Sprintf("%s_settlement_%s.txt", partner, day.In(beijing()).Format("20060102"))
 }
 
-// WriteFiles writes into dir the transaction file of the Beijing day
-// containing day and the settlement file of the next day (which, as the
-// sandbox settles at the next midnight, lists the same movements), each
-// written whole and renamed into place. It returns the paths.
+// WriteFiles writes into dir the transaction file and the settlement file
+// of the Beijing day containing day — as Alipay does on the next morning;
+// the sandbox settles at the next midnight, so that settlement file lists
+// the movements of the day before — each written whole and renamed into
+// place. It returns the paths.
 func (s *Server) WriteFiles(dir string, day time.Time) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: write files: %w", err)
 	}
 	from, _ := beijingDay(day)
-	next := from.AddDate(0, 0, 1)
 	var paths []string
 	for _, f := range []struct {
 		name  string
 		write func(*os.File) error
 	}{
 		{TransactionFileName(s.cfg.Partner, from), func(w *os.File) error { return s.WriteTransactionFile(w, from) }},
-		{SettlementFileName(s.cfg.Partner, next), func(w *os.File) error { return s.WriteSettlementFile(w, next) }},
+		{SettlementFileName(s.cfg.Partner, from), func(w *os.File) error { return s.WriteSettlementFile(w, from) }},
 	} {
 		p := filepath.Join(dir, f.name)
 		if err := writeAtomic(p, f.write); err != nil {

@@ -96,7 +96,7 @@ func TestWriteFilesAndSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"2088101122136241_transaction_20240110.txt", "2088101122136241_settlement_20240111.txt"}
+	want := []string{"2088101122136241_transaction_20240110.txt", "2088101122136241_settlement_20240110.txt"}
 	for i, p := range paths {
 		if filepath.Base(p) != want[i] {
 			t.Fatalf("paths %v", paths)
