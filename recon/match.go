@@ -344,8 +344,12 @@ func (m *matcher) cancel(r parse.Transaction, l *local) (Class, string) {
 	if l.op.State == queue.StateCancelled || l.op.State == queue.StateDeclined || l.op.State == queue.StateVoided {
 		return ClassCancelled, ""
 	}
+	did := "cancelled"
+	if r.Type == parse.TypeReversal {
+		did = "reversed"
+	}
 	return ClassCancelMismatch, fmt.Sprintf("Alipay %s this trade (the customer got the money back) but the journal says %s: void the ticket, then resolve",
-		strings.ToLower(r.Type)+"d", l.op.State)
+		did, l.op.State)
 }
 
 func (m *matcher) refund(r parse.Transaction, l *local) (Class, string) {

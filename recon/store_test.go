@@ -161,7 +161,7 @@ func TestCancelledAtAlipayOnly(t *testing.T) {
 	}
 	r := res.Report
 	cm := items(r, recon.ClassCancelMismatch)
-	if len(cm) == 0 || cm[0].Key != paid1.PartnerTransID || cm[0].Type != "REVERSAL" {
+	if len(cm) == 0 || cm[0].Key != paid1.PartnerTransID || cm[0].Type != "REVERSAL" || !strings.Contains(cm[0].Detail, "Alipay reversed") {
 		t.Fatalf("reversal of a paid sale:\n%s", dump(r))
 	}
 	n := 0
