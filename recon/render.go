@@ -91,7 +91,10 @@ func WriteText(w io.Writer, r *Report) error {
 			if it.OpID != "" {
 				fmt.Fprintf(w, " op %s lane %s ref %s %s", it.OpID, it.Lane, it.Ref, it.State)
 			}
-			fmt.Fprintf(w, "\n    %s\n", it.Detail)
+			fmt.Fprintln(w)
+			if it.Detail != "" {
+				fmt.Fprintf(w, "    %s\n", it.Detail)
+			}
 		}
 	}
 	return nil
