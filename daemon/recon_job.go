@@ -232,7 +232,7 @@ func (j *reconJob) reconcile(ctx context.Context, day string, now time.Time) err
 	}
 	res, err := recon.Reconcile(ctx, recon.Options{Day: day, TransactionFile: f.Transaction.Path,
 		SettlementFile: f.Settlement.Path, Journals: j.journals, Charset: parse.Charset(j.cfg.Charset),
-		Store: st, OwnPrefixes: j.cfg.OwnPrefixes, Now: j.now})
+		Store: st, OwnPrefixes: j.cfg.OwnPrefixes, Partner: j.partner, Now: j.now})
 	if err != nil {
 		return fmt.Errorf("reconcile %s: %w", day, err)
 	}

@@ -31,6 +31,9 @@ type Options struct {
 	Store *Store
 	// OwnPrefixes are extra partner id prefixes of these tills.
 	OwnPrefixes []string
+	// Partner, when set, is the partner id the transaction file must be
+	// of (a file of another partner is refused with a *DayError).
+	Partner string
 	// Lookback is how far before Day the journals are read (default
 	// DefaultLookback).
 	Lookback time.Duration
@@ -38,7 +41,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DayError reports a file of another day or partner than expected.
+// DayError reports a file of another day or partner than expected (Want
+// and Got are days, or "partner PID").
 type DayError struct {
 	File, Want, Got string
 }
@@ -118,6 +122,9 @@ func parseFiles(o Options, in *Input) error {
 	}
 	if in.Transactions.Day != o.Day {
 		return &DayError{File: o.TransactionFile, Want: o.Day, Got: in.Transactions.Day}
+	}
+	if o.Partner != "" && in.Transactions.Partner != o.Partner {
+		return &DayError{File: o.TransactionFile, Want: "partner " + o.Partner, Got: "partner " + in.Transactions.Partner}
 	}
 	if o.SettlementFile != "" {
 		raw, err := os.ReadFile(o.SettlementFile)

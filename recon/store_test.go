@@ -139,6 +139,10 @@ func TestBadLinesAndWrongDay(t *testing.T) {
 	if _, err := recon.Reconcile(ctx, recon.Options{Day: "2026-03-05", TransactionFile: txn, Journals: []string{d.journal}}); !errors.As(err, &de) {
 		t.Fatalf("wrong day: %v", err)
 	}
+	if _, err := recon.Reconcile(ctx, recon.Options{Day: testDay, TransactionFile: txn, Journals: []string{d.journal},
+		Partner: "2088000000000001"}); !errors.As(err, &de) {
+		t.Fatalf("wrong partner: %v", err)
+	}
 }
 
 // TestCancelledAtAlipayOnly: a trade the journal still counts as paid but

@@ -151,8 +151,12 @@ func runReconcile(ctx context.Context, cio cmdIO, args []string) error {
 			return err
 		}
 	}
-	res, err := recon.Reconcile(ctx, recon.Options{Day: date, TransactionFile: file, SettlementFile: settlement,
-		Journals: journals, Charset: parse.Charset(strings.ToUpper(charset)), Store: st})
+	o := recon.Options{Day: date, TransactionFile: file, SettlementFile: settlement,
+		Journals: journals, Charset: parse.Charset(strings.ToUpper(charset)), Store: st}
+	if cfg != nil {
+		o.Partner, o.OwnPrefixes = cfg.Gateway.Partner, cfg.Reconcile.OwnPrefixes
+	}
+	res, err := recon.Reconcile(ctx, o)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/alipay"
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
+	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/queue"
 	"github.com/tillbridge/tillbridge/queue/alipaygw"
 	"github.com/tillbridge/tillbridge/recon"
@@ -114,5 +115,25 @@ func TestReconcileCommand(t *testing.T) {
 	code, _, _ = run(t, "reconcile", "--date", "2026-3-4", "--file", txn, "--data", dir)
 	if code != exitUsage {
 		t.Fatalf("bad date: %d", code)
+	}
+
+	// Without --file: fetched from the source a sandbox run leaves in
+	// DATA/sandbox-reconcile.json (here a folder), archived in DATA.
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	body, _ := os.ReadFile(txn)
+	os.WriteFile(filepath.Join(src, daemon.SandboxPartner+"_transaction_20260304.txt"), body, 0o644)
+	b, _ := json.Marshal(recon.Config{Source: "dir", Dir: src})
+	os.WriteFile(filepath.Join(dir, daemon.SandboxReconcileFile), b, 0o600)
+	code, out, errOut = run(t, "reconcile", "--data", dir, "--config", filepath.Join(dir, "none.toml"), "--date", day)
+	if code != exitUnhealthy || !strings.Contains(out, "paid_not_approved") {
+		t.Fatalf("fetched: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "recon", "files", daemon.SandboxPartner+"_transaction_20260304.txt")); err != nil {
+		t.Fatalf("not archived: %v", err)
+	}
+	code, _, errOut = run(t, "reconcile", "--data", dir, "--config", filepath.Join(dir, "none.toml"), "--date", "2026-03-05")
+	if code != exitFailure || !strings.Contains(errOut, "not there yet") {
+		t.Fatalf("missing file: %d %s", code, errOut)
 	}
 }
