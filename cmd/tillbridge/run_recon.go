@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -38,13 +39,17 @@ func printSandboxReconHelp(w io.Writer, rs *daemon.SandboxRecon, data, sandboxUR
 		return
 	}
 	today := time.Now().In(parse.Beijing()).Format(time.DateOnly)
+	exe := os.Args[0] // bin/tillbridge after `make run`
+	if b := filepath.Base(exe); b != "tillbridge" && b != "tillbridge.exe" {
+		exe = "tillbridge"
+	}
 	fmt.Fprintf(w, `Alipay's reconciliation files of the sandbox (rewritten every 10 s) are in %s,
 served read-only by SFTP on %s (user %s, password in %s,
 host key fingerprint %s). Reconcile today (Beijing day) against them:
-  tillbridge reconcile --data %s --date %s
+  %s reconcile --data %s --date %s
 Plant a mismatch, then reconcile again (kinds: unknown_paid, missing, wrong_amount, fee, duplicate):
   curl -s -X POST -d '{"kind":"unknown_paid","amount":990}' %s/sandbox/file-faults
 
 `, rs.Dir, rs.Addr, daemon.SandboxPartner, filepath.Join(data, daemon.SandboxSFTPPasswordFile), rs.Fingerprint,
-		data, today, sandboxURL)
+		exe, data, today, sandboxURL)
 }
