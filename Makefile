@@ -8,9 +8,11 @@ DATA ?= $(CURDIR)/.run
 # PKG:FILE — the package counts as present only when FILE exists too
 # (scripts/need.sh). Every package a build needs is named explicitly:
 # need.sh installs without Recommends, and the C library headers of a
-# compiler are only a Recommends.
+# compiler are only a Recommends. openssh-server: a real sshd for the
+# reconciliation SFTP test (recon/fetch).
 BUILD_DEPS := gcc:/usr/bin/gcc libc6-dev:/usr/include/stdio.h \
-	pkg-config:/usr/bin/pkg-config libusb-1.0-0-dev:/usr/include/libusb-1.0/libusb.h
+	pkg-config:/usr/bin/pkg-config libusb-1.0-0-dev:/usr/include/libusb-1.0/libusb.h \
+	openssh-server:/usr/sbin/sshd
 CROSS_DEPS := gcc-mingw-w64-x86-64:/usr/bin/x86_64-w64-mingw32-gcc \
 	mingw-w64-x86-64-dev:/usr/x86_64-w64-mingw32/include/windows.h \
 	gcc-aarch64-linux-gnu:/usr/bin/aarch64-linux-gnu-gcc \

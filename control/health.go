@@ -178,6 +178,7 @@ func judge(s *StatusSnapshot) {
 	for _, l := range s.Lanes {
 		judgeLane(l, problem, warn)
 	}
+	judgeRecon(s.Reconcile, problem, warn)
 	s.Healthy = len(s.Problems) == 0
 }
 

@@ -95,6 +95,7 @@ func (s *server) endpoints() []route {
 		{"GET /v1/journal/export", s.handleExport},
 		{"GET /v1/support-bundle", s.handleBundle},
 		{"GET /v1/receipt", s.handleReceipt},
+		{"GET /v1/reconcile", s.handleReconcile},
 	}
 }
 

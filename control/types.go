@@ -1,6 +1,7 @@
 package control
 
 import (
+	"github.com/tillbridge/tillbridge/recon"
 	"time"
 
 	"github.com/tillbridge/tillbridge/devices/escpos"
@@ -29,6 +30,9 @@ type StatusSnapshot struct {
 	Healthy  bool          `json:"healthy"`
 	Problems []string      `json:"problems"`
 	Warnings []string      `json:"warnings"`
+
+	// Reconcile is the daily reconciliation's latest result (nil when off).
+	Reconcile *recon.JobStatus `json:"reconcile,omitempty"`
 }
 
 // ServiceView is the service manager's view of the installed service.

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"time"
+
+	"github.com/tillbridge/tillbridge/recon"
 )
 
 // Config is the whole daemon configuration, as read from the TOML file
@@ -20,6 +22,9 @@ type Config struct {
 	Scanners map[string]ScannerConfig `toml:"scanner"`
 	Receipt  ReceiptConfig            `toml:"receipt"`
 	Control  ControlConfig            `toml:"control"`
+	// Reconcile is the [reconcile] table: the daily check of the journal
+	// against Alipay's files (docs/reconciliation.md).
+	Reconcile recon.Config `toml:"reconcile"`
 }
 
 // DaemonConfig is the [daemon] table: where state lives and how to log.

@@ -105,6 +105,9 @@ func (c *Config) Validate() error {
 	for name, s := range c.Scanners {
 		s.validate(ch, "scanner."+name)
 	}
+	if err := c.Reconcile.WithDefaults().Validate(); err != nil {
+		ch.fail("reconcile", err)
+	}
 	if len(ch.errs) > 0 {
 		return &ValidationError{Fields: ch.errs}
 	}

@@ -77,6 +77,7 @@ func (d *Daemon) Snapshot(ctx context.Context) (control.StatusSnapshot, error) {
 	if !d.started.IsZero() {
 		s.UptimeSeconds = int64(time.Since(d.started).Seconds())
 	}
+	s.Reconcile = d.ReconStatus()
 	if s.State != control.DaemonReady {
 		return s, nil
 	}

@@ -90,6 +90,8 @@ type Daemon struct {
 	work     context.Context // outlives connections; cancelled at the very end
 	stopWork context.CancelFunc
 	bg       sync.WaitGroup // the engine's scheduler, scanners and sale runners
+
+	recon *reconJob // the daily reconciliation (daemon/recon_job.go); nil when off
 }
 
 // New checks cfg and prepares a Daemon; it opens nothing yet (Run does, in
@@ -143,6 +145,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		d.opts.beforeHandler()
 	}
 	d.srv.SetHandler(d)
+	d.startRecon() // daemon/control_recon.go; never fatal
 	d.ready.Store(true)
 	d.log.Info().Bool("lifecycle", true).Strs("ecr", d.addrStrings()).Int("lanes", len(d.lanes)).Msg("tillbridge ready")
 	if d.opts.OnReady != nil {

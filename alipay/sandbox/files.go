@@ -40,6 +40,7 @@ type movement struct {
 	at     time.Time
 	amount int64
 	trade  *Trade
+	fee    int64 // Charge_amount (planted by a FileFault; the sandbox charges none)
 }
 
 // movements lists the money movements of trades within [from, to), in time
@@ -53,17 +54,17 @@ func movements(trades []Trade, from, to time.Time) []movement {
 			continue
 		}
 		if in(*t.Paid) {
-			out = append(out, movement{TypePayment, t.PartnerTransID, *t.Paid, t.Amount, t})
+			out = append(out, movement{TypePayment, t.PartnerTransID, *t.Paid, t.Amount, t, 0})
 		}
 		var refunded int64
 		for _, r := range t.Refunds {
 			refunded += r.Amount
 			if in(r.Time) {
-				out = append(out, movement{TypeRefund, r.PartnerRefundID, r.Time, r.Amount, t})
+				out = append(out, movement{TypeRefund, r.PartnerRefundID, r.Time, r.Amount, t, 0})
 			}
 		}
 		if t.ClosedBy == ClosedByCancel && t.Closed != nil && in(*t.Closed) {
-			out = append(out, movement{TypeCancel, t.PartnerTransID, *t.Closed, t.Amount - refunded, t})
+			out = append(out, movement{TypeCancel, t.PartnerTransID, *t.Closed, t.Amount - refunded, t, 0})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
@@ -84,14 +85,18 @@ func beijingDay(day time.Time) (from, to time.Time) {
 // sandbox charges no fee.
 func WriteTransactionFile(w io.Writer, partner string, day time.Time, trades []Trade) error {
 	from, to := beijingDay(day)
-	ms := movements(trades, from, to)
+	return writeTransactions(w, partner, from, movements(trades, from, to))
+}
+
+// writeTransactions writes a transaction file of the day starting at from.
+func writeTransactions(w io.Writer, partner string, from time.Time, ms []movement) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "Partner:%s|Payment_time: %s|Total_count:%d\n", partner, from.Format(time.DateOnly), len(ms))
 	fmt.Fprintln(bw, transactionColumns)
 	for _, m := range ms {
 		t := m.trade
 		amt := formatMinor(m.amount, t.Currency)
-		writeRecord(bw, m.id, t.AlipayTransID, amt, formatMinor(0, t.Currency), t.Currency,
+		writeRecord(bw, m.id, t.AlipayTransID, amt, formatMinor(m.fee, t.Currency), t.Currency,
 			m.at.In(beijing()).Format(time.DateTime), m.kind, t.Memo,
 			t.Merchant.SecondaryMerchantIndustry, t.Merchant.SecondaryMerchantName, t.Merchant.StoreName,
 			orderSceneBarcode, t.Currency, amt, "1.00000000")
@@ -111,7 +116,11 @@ func WriteTransactionFile(w io.Writer, partner string, day time.Time, trades []T
 // are Type R (for the cancel, Partner_transaction_id is the Alipay id).
 func WriteSettlementFile(w io.Writer, day time.Time, trades []Trade) error {
 	from, _ := beijingDay(day)
-	ms := movements(trades, from.AddDate(0, 0, -1), from)
+	return writeSettlements(w, from, movements(trades, from.AddDate(0, 0, -1), from))
+}
+
+// writeSettlements writes the settlement file of the day starting at from.
+func writeSettlements(w io.Writer, from time.Time, ms []movement) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, settlementColumns)
 	for _, m := range ms {
@@ -124,7 +133,7 @@ func WriteSettlementFile(w io.Writer, day time.Time, trades []Trade) error {
 }
 
 // writeSettlementRecord writes one settlement record.
-func writeSettlementRecord(w io.Writer, m movement, settled time.Time) {
+func writeSettlementRecord(w io.Writer, m movement, settledAt time.Time) {
 	t := m.trade
 	id, typ := m.id, "P"
 	if m.kind != TypePayment {
@@ -135,8 +144,10 @@ func writeSettlementRecord(w io.Writer, m movement, settled time.Time) {
 	}
 	amt := formatMinor(m.amount, t.Currency)
 	rmb := formatCNY(toCNY(m.amount, t.Currency, t.ExchangeRate))
-	writeRecord(w, id, t.AlipayTransID, amt, rmb, formatMinor(0, t.Currency), amt, rmb, t.Currency,
-		t.ExchangeRate, m.at.In(beijing()).Format(time.DateTime), settled.Format(time.DateTime), typ, "L",
+	settled := formatMinor(m.amount-m.fee, t.Currency)
+	rmbSettled := formatCNY(toCNY(m.amount-m.fee, t.Currency, t.ExchangeRate))
+	writeRecord(w, id, t.AlipayTransID, amt, rmb, formatMinor(m.fee, t.Currency), settled, rmbSettled, t.Currency,
+		t.ExchangeRate, m.at.In(beijing()).Format(time.DateTime), settledAt.Format(time.DateTime), typ, "L",
 		t.Memo, t.Merchant.SecondaryMerchantIndustry, t.Merchant.SecondaryMerchantName,
 		t.Merchant.StoreName, orderSceneBarcode, t.Currency, amt, "1.00000000")
 }
@@ -154,13 +165,16 @@ func writeRecord(w io.Writer, fields ...string) {
 // WriteTransactionFile writes the transaction file of the Beijing day
 // containing day for every trade of the Server.
 func (s *Server) WriteTransactionFile(w io.Writer, day time.Time) error {
-	return WriteTransactionFile(w, s.cfg.Partner, day, s.Trades())
+	from, to := beijingDay(day)
+	return writeTransactions(w, s.cfg.Partner, from, s.applyFileFaults(movements(s.Trades(), from, to), from, to))
 }
 
 // WriteSettlementFile writes the settlement file of the Beijing day
 // containing day for every trade of the Server.
 func (s *Server) WriteSettlementFile(w io.Writer, day time.Time) error {
-	return WriteSettlementFile(w, day, s.Trades())
+	from, _ := beijingDay(day)
+	prev := from.AddDate(0, 0, -1)
+	return writeSettlements(w, from, s.applyFileFaults(movements(s.Trades(), prev, from), prev, from))
 }
 
 // errBadDate reports a missing or malformed ?date=.

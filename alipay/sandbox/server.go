@@ -17,9 +17,10 @@ type Server struct {
 	rates   map[string]*big.Rat
 	mux     *http.ServeMux
 
-	mu     sync.Mutex // guards st and faults
-	st     *store
-	faults map[FaultKind]activeFault
+	mu         sync.Mutex // guards st, faults and fileFaults
+	st         *store
+	faults     map[FaultKind]activeFault
+	fileFaults []FileFault // mismatches planted in the reconciliation files
 }
 
 // New returns a Server for cfg, loading Config.StateFile when it exists.
@@ -58,6 +59,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /sandbox/trades", s.handleTrades)
 	mux.HandleFunc("GET /sandbox/files/transaction", s.handleTransactionFile)
 	mux.HandleFunc("GET /sandbox/files/settlement", s.handleSettlementFile)
+	s.fileFaultRoutes(mux)
 	return mux
 }
 

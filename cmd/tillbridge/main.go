@@ -72,6 +72,7 @@ func commands() []command {
 		journalCommand(),
 		bundleCommand(),
 		configCommand(),
+		reconcileCommand(),
 	}
 }
 

@@ -136,10 +136,15 @@ func runSandboxMode(ctx context.Context, cio cmdIO, f runFlags) error {
 		defer cancel()
 		_ = sb.Close(cctx)
 	}()
+	rs := startSandboxRecon(cio, sb, data, f.sandboxListen)
+	if rs != nil {
+		defer rs.Close()
+	}
 	cfg := sb.Config
 	cfg.Daemon.LogFile = filepath.Join(data, "tillbridge.log")
 	return runDaemon(ctx, cio, cfg, f.logLevel, lock, func(addrs []net.Addr) {
 		printSandboxHelp(cio.stdout, sb, addrs, data, f.lanes)
+		printSandboxReconHelp(cio.stdout, rs, data, sb.URL)
 	})
 }
 

@@ -284,6 +284,7 @@ func printStatus(w io.Writer, s control.StatusSnapshot) {
 	fmt.Fprintf(w, "  data:     %s\n", s.DataDir)
 	printGateway(w, s.Gateway)
 	printQueue(w, s.Queue)
+	printRecon(w, s.Reconcile)
 	printLanes(w, s.Lanes)
 	printVerdict(w, s)
 }
