@@ -1,0 +1,35 @@
+package validate_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tillbridge/tillbridge/validate"
+)
+
+func TestValidateSandbox(t *testing.T) {
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var cases []string
+	if s := os.Getenv("VALIDATE_CASES"); s != "" {
+		cases = strings.Split(s, ",")
+	}
+	rep, err := validate.Run(ctx, validate.Options{OutDir: out, Cases: cases, Progress: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	_ = validate.WriteText(&b, rep)
+	t.Log(b.String())
+	if !rep.Passed {
+		t.Fatal("run failed")
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
