@@ -34,8 +34,8 @@ type caseRun struct {
 	mu       sync.Mutex
 	ecr      []Entry
 	sales    []laneRef // the case's sales
-	printed  int64    // the lane's printer file size when the case started
-	lastRcpt string   // last receipt text a RESULT carried
+	printed  int64     // the lane's printer file size when the case started
+	lastRcpt string    // last receipt text a RESULT carried
 }
 
 // laneRef names a sale.

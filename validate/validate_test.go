@@ -25,6 +25,11 @@ func TestValidateSandbox(t *testing.T) {
 	var b strings.Builder
 	_ = validate.WriteText(&b, rep)
 	t.Log(b.String())
+	if f := os.Getenv("VALIDATE_JSON"); f != "" {
+		fh, _ := os.Create(f)
+		_ = validate.WriteJSON(fh, rep)
+		fh.Close()
+	}
 	if !rep.Passed {
 		t.Fatal("run failed")
 	}
@@ -32,4 +37,7 @@ func TestValidateSandbox(t *testing.T) {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
