@@ -18,7 +18,7 @@ import (
 
 // kill9Deadline is the pay deadline of the crash case: long enough that
 // the restarted daemon resolves the sales by query, not by cancel.
-const kill9Deadline = 30 * time.Second
+const kill9Deadline = 10 * time.Second
 
 // child is a `tillbridge run --sandbox` subprocess.
 type child struct {
@@ -154,6 +154,11 @@ func kill9Steps(ctx context.Context, o *Options, c *caseRun, t Timings, dataDir 
 		ch.kill()
 		return err
 	}
+	// the gateway has created and paid B, its answer is held back: kill now
+	if err := c.waitTrade(ctx, ch.sandbox, 2200); err != nil {
+		ch.kill()
+		return err
+	}
 	if err := ch.kill(); err != nil {
 		return err
 	}
@@ -208,4 +213,27 @@ func (c *caseRun) startUntil(ctx context.Context, m *ecrproto.Message, ev string
 	case <-time.After(stepBound):
 		return c.require("EVENT "+ev, false, "SALE %s: no %s event", m.Ref, ev)
 	}
+}
+
+// waitTrade waits until the child's sandbox ledger holds a paid trade of
+// amount (bounded; a missing trade fails the case).
+func (c *caseRun) waitTrade(ctx context.Context, base string, amount int64) error {
+	deadline := time.Now().Add(stepBound)
+	for time.Now().Before(deadline) {
+		trades, _, err := readLedger(ctx, base)
+		if err != nil {
+			return err
+		}
+		for _, t := range trades {
+			if t.Amount == amount && t.Status == "TRADE_SUCCESS" {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return c.require("trade at the gateway", false, "the sandbox never recorded the %d payment", amount)
 }

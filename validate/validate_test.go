@@ -30,6 +30,17 @@ func TestValidateSandbox(t *testing.T) {
 		_ = validate.WriteJSON(fh, rep)
 		fh.Close()
 	}
+	paths, err := validate.WriteFiles(out, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(paths)
+	if d := os.Getenv("VALIDATE_KEEP"); d != "" {
+		for _, p := range paths {
+			b, _ := os.ReadFile(p)
+			_ = os.WriteFile(d+"/"+p[strings.LastIndex(p, "/")+1:], b, 0o644)
+		}
+	}
 	if !rep.Passed {
 		t.Fatal("run failed")
 	}

@@ -71,6 +71,7 @@ func commands() []command {
 		journalCommand(),
 		bundleCommand(),
 		configCommand(),
+		validateCommand(),
 	}
 }
 
