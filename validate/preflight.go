@@ -36,18 +36,25 @@ var (
 	mccRE     = regexp.MustCompile(`^\d{4}$`)
 )
 
+// CheckDaemonStarts is the pre-flight check that the daemon starts on
+// the configuration (the daemon validates it field by field).
+const CheckDaemonStarts = "daemon starts"
+
 // preflight checks everything that can be checked before money moves.
-// venue is the --config file's configuration (nil against the plain
-// sandbox); the keys checked are those the daemon runs with.
-func preflight(ctx context.Context, e *env, venue *daemon.Config) []Check {
-	g := e.cfg.Gateway
+func preflight(ctx context.Context, e *env) []Check {
+	out := staticChecks(e.cfg.Gateway, e.sb == nil)
+	return append(out, liveChecks(ctx, e)...)
+}
+
+// staticChecks look at the keys and [gateway] without any network call.
+func staticChecks(g daemon.GatewayConfig, keyFilePerms bool) []Check {
 	var out []Check
 	add := func(name string, ok bool, format string, args ...any) {
 		out = append(out, Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
 	}
 	signer, detail, err := loadSigner(g)
 	add(CheckKeysLoad, err == nil, "%s", detail)
-	if e.sb == nil {
+	if keyFilePerms {
 		var bad []string
 		for _, f := range []string{g.MD5KeyFile, g.PrivateKeyFile} {
 			if f == "" {
@@ -67,6 +74,17 @@ func preflight(ctx context.Context, e *env, venue *daemon.Config) []Check {
 	}
 	add(CheckPartner, partnerRE.MatchString(g.Partner), "partner %q: want 16 digits starting 2088", g.Partner)
 	add(CheckExtendInfo, extendInfo(g, &detail), "%s", detail)
+	return out
+}
+
+// liveChecks ask the running daemon: a signed query of a trade that cannot
+// exist (keys, partner, clock) and its devices.
+func liveChecks(ctx context.Context, e *env) []Check {
+	var out []Check
+	add := func(name string, ok bool, format string, args ...any) {
+		out = append(out, Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	}
+	add(CheckDaemonStarts, true, "ECR protocol on %s, gateway calls through the recorder to %s", e.ecrAddr, e.origURL)
 	cctx, cancel := context.WithTimeout(ctx, preflightStepBound)
 	gc, err := e.d.GatewayCheck(cctx)
 	cancel()

@@ -124,14 +124,30 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{Against: o.Against, Started: time.Now().UTC(), Version: o.Version}
 	e, err := startEnv(ctx, &o, filepath.Join(dataDir, "main"))
-	if err != nil {
+	var ue *UsageError
+	if errors.As(err, &ue) {
 		return nil, err
+	}
+	if err != nil { // the report says why, and no case runs
+		if o.Against == AgainstConfigured {
+			g := o.Config.Gateway
+			rep.Gateway, rep.Partner, rep.SignType = g.URL, g.Partner, g.SignType
+			rep.Preflight = staticChecks(g, true)
+		}
+		rep.Preflight = append(rep.Preflight, Check{Name: CheckDaemonStarts, Detail: err.Error()})
+		for _, spec := range selected(o.Cases) {
+			rep.Cases = append(rep.Cases, CaseResult{ID: spec.ID, Title: spec.Title, Expect: spec.Expect,
+				Started: time.Now(), Verdict: Fail, Reason: "not run: the daemon did not start"})
+		}
+		rep.Finished = time.Now().UTC()
+		rep.computePassed()
+		return rep, nil
 	}
 	defer e.close()
 	rep.Gateway, rep.Partner, rep.SignType = e.origURL, e.cfg.Gateway.Partner, e.cfg.Gateway.SignType
 	p := newPrompter(o.In, o.Out, o.StepTimeout)
 	defer p.close()
-	rep.Preflight = preflight(ctx, e, o.Config)
+	rep.Preflight = preflight(ctx, e)
 	ok := true
 	for _, c := range rep.Preflight {
 		ok = ok && c.OK
