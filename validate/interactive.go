@@ -29,23 +29,29 @@ type prompter struct {
 	timeout time.Duration
 	lines   chan string
 	eof     chan struct{}
+	quit    chan struct{}
 }
 
 func newPrompter(in io.Reader, out io.Writer, timeout time.Duration) *prompter {
-	p := &prompter{out: out, timeout: timeout, lines: make(chan string), eof: make(chan struct{})}
+	p := &prompter{out: out, timeout: timeout, lines: make(chan string), eof: make(chan struct{}), quit: make(chan struct{})}
 	go func() {
 		defer close(p.eof)
 		sc := bufio.NewScanner(in)
 		for sc.Scan() {
-			p.lines <- strings.TrimSpace(sc.Text())
+			select {
+			case p.lines <- strings.TrimSpace(sc.Text()):
+			case <-p.quit:
+				return
+			}
 		}
 	}()
 	return p
 }
 
-// close is a no-op: a reader blocked on a terminal cannot be interrupted;
-// the goroutine ends with the process.
-func (p *prompter) close() {}
+// close releases the reader goroutine once it has a line to hand over (a
+// reader blocked on a terminal cannot be interrupted; it ends with the
+// process).
+func (p *prompter) close() { close(p.quit) }
 
 // ask prints the step and returns the line typed, "" when done fired
 // first, or a *StepTimeoutError.

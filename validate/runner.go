@@ -184,8 +184,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			break
 		}
 	}
-	if o.Against == AgainstConfigured {
-		rep.Cleanup = refundAll(ctx, e, paid, prefix)
+	if o.Against == AgainstConfigured { // also after Ctrl-C: test money goes back
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		rep.Cleanup = refundAll(cctx, e, paid, prefix)
+		cancel()
 	}
 	rep.Finished = time.Now().UTC()
 	rep.computePassed()

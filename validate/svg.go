@@ -18,11 +18,12 @@ const (
 )
 
 // svgActors are the lifelines, left to right.
-var svgActors = [...]string{ActorECR, ActorDaemon, ActorJournal, ActorGateway}
+func svgActors() []string { return []string{ActorECR, ActorDaemon, ActorJournal, ActorGateway} }
 
 func actorX(a string) int {
-	span := (svgWidth - svgTimeCol - 170) / (len(svgActors) - 1)
-	for i, x := range svgActors {
+	actors := svgActors()
+	span := (svgWidth - svgTimeCol - 170) / (len(actors) - 1)
+	for i, x := range actors {
 		if x == a {
 			return svgTimeCol + 40 + i*span
 		}
@@ -45,7 +46,7 @@ func timelineSVG(start time.Time, entries []Entry) string {
 		svgWidth, h, svgWidth, h)
 	b.WriteString(`<defs><marker id="arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">` +
 		`<path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>`)
-	for _, a := range svgActors {
+	for _, a := range svgActors() {
 		x := actorX(a)
 		fmt.Fprintf(&b, `<rect x="%d" y="6" width="120" height="24" rx="4" class="actor"/>`, x-60)
 		fmt.Fprintf(&b, `<text x="%d" y="23" text-anchor="middle" class="actor-t">%s</text>`, x, esc(a))
