@@ -30,7 +30,7 @@ type Timings struct {
 // scaled down so the whole run takes seconds.
 func QuickTimings() Timings {
 	p := daemon.NewConfig().Payment
-	p.FirstQuery, p.QueryInterval, p.PayDeadline = 100*time.Millisecond, 100*time.Millisecond, 2*time.Second
+	p.FirstQuery, p.QueryInterval, p.PayDeadline = 100*time.Millisecond, 100*time.Millisecond, 3*time.Second
 	p.BackoffMin, p.BackoffMax, p.CancelWait = 50*time.Millisecond, 200*time.Millisecond, 10*time.Second
 	p.ScanTimeout = 30 * time.Second
 	return Timings{Payment: p, GatewayTimeout: 700 * time.Millisecond,

@@ -20,6 +20,10 @@ import (
 // the restarted daemon resolves the sales by query, not by cancel.
 const kill9Deadline = 10 * time.Second
 
+// kill9Confirm is the least time the simulated buyer of the crash case
+// takes to enter the PIN, so that the sale is still waiting at the kill.
+const kill9Confirm = 3 * time.Second
+
 // child is a `tillbridge run --sandbox` subprocess.
 type child struct {
 	cmd     *exec.Cmd
@@ -120,6 +124,9 @@ func runKill9(ctx context.Context, o *Options, spec Case, dataDir, prefix string
 	if t.Payment.PayDeadline < kill9Deadline {
 		t.Payment.PayDeadline = kill9Deadline
 	}
+	if d := t.Sandbox.ConfirmDelay; d > 0 && d < kill9Confirm { // the PIN still pending at the kill
+		t.Sandbox.ConfirmDelay = kill9Confirm
+	}
 	c := &caseRun{o: o, res: &res, lane: "1", prefix: prefix}
 	err := kill9Steps(ctx, o, c, t, dataDir)
 	if c.e == nil { // no restarted daemon to read the journal from
@@ -162,6 +169,7 @@ func kill9Steps(ctx context.Context, o *Options, c *caseRun, t Timings, dataDir 
 	if err := ch.kill(); err != nil {
 		return err
 	}
+	killedAt := time.Now()
 	c.note(ActorDaemon, ActorDaemon, "kill -9", "SIGKILL with both sales in flight")
 	c.e = nil
 	ro := *o
@@ -186,10 +194,20 @@ func kill9Steps(ctx context.Context, o *Options, c *caseRun, t Timings, dataDir 
 	if err != nil {
 		return err
 	}
-	_, raw := c.journalOps(ctx)
+	ops, raw := c.journalOps(ctx)
 	for _, op := range raw {
 		tr, ok := trades[op.PartnerTransID]
 		c.check(op.Ref+": one trade, one pay", ok && tr.Calls.Pay == 1, "ledger %s, pay calls %d", tradeLine(tr, ok), tr.Calls.Pay)
+	}
+	for _, op := range ops {
+		var paidAt time.Time
+		for _, ev := range op.Events {
+			if ev.To == "paid" && ev.From != "paid" {
+				paidAt = ev.At
+			}
+		}
+		c.check(op.Ref+": in flight at the kill", paidAt.After(killedAt.Truncate(time.Millisecond)),
+			"killed at %s, journal paid at %s (by the restarted daemon)", killedAt.Format(time.RFC3339Nano), paidAt.Format(time.RFC3339Nano))
 	}
 	return nil
 }
