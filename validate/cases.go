@@ -161,6 +161,21 @@ func spot001(ctx context.Context, c *caseRun) error {
 	c.check("pay answered SUCCESS", strings.Contains(pays[0].Result, "SUCCESS"), "answer %q", pays[0].Result)
 	c.checkExtendInfo(pays[0])
 	c.checkPrinted(evs)
+	return c.checkMerchantAtGateway(ctx, ref)
+}
+
+// checkMerchantAtGateway checks that the gateway recorded the store and
+// the secondary merchant with the trade (the sandbox's ledger).
+func (c *caseRun) checkMerchantAtGateway(ctx context.Context, ref string) error {
+	trades, ok, err := c.e.ledger(ctx)
+	if !ok || err != nil {
+		return err
+	}
+	tr, found := trades[c.ptid(ctx, ref)]
+	g := c.e.cfg.Gateway
+	c.check("gateway recorded store and merchant", found && tr.Merchant.StoreID == g.StoreID &&
+		tr.Merchant.SecondaryMerchantID == g.SecondaryMerchantID,
+		"ledger merchant %+v; configured store_id %q, secondary_merchant_id %q", tr.Merchant, g.StoreID, g.SecondaryMerchantID)
 	return nil
 }
 

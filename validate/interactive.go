@@ -17,6 +17,7 @@ type StepTimeoutError struct {
 	After time.Duration
 }
 
+// Error says which step timed out.
 func (e *StepTimeoutError) Error() string {
 	return fmt.Sprintf("no answer within %s to: %s", e.After, e.Step)
 }

@@ -25,6 +25,7 @@ const (
 // UsageError is a bad option; the command exits with its usage code.
 type UsageError struct{ Msg string }
 
+// Error returns the message.
 func (e *UsageError) Error() string { return e.Msg }
 
 // dataMarker marks a data directory a run created, so the next run may
