@@ -25,6 +25,12 @@ func (c *caseRun) ledgerCheck(ctx context.Context, ops []queue.Operation) Ledger
 	if !ok {
 		return LedgerCheck{}
 	}
+	return compareLedger(trades, ops, err)
+}
+
+// compareLedger is ledgerCheck on a ledger already read (err: why it
+// could not be).
+func compareLedger(trades map[string]sandbox.Trade, ops []queue.Operation, err error) LedgerCheck {
 	lc := LedgerCheck{Available: true, OK: true}
 	add := func(name string, good bool, format string, args ...any) {
 		lc.Lines = append(lc.Lines, Check{Name: name, OK: good, Detail: fmt.Sprintf(format, args...)})
