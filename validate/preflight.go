@@ -72,7 +72,11 @@ func staticChecks(g daemon.GatewayConfig, keyFilePerms bool) []Check {
 	} else {
 		add(CheckRoundTrip, false, "no signer: the keys did not load")
 	}
-	add(CheckPartner, partnerRE.MatchString(g.Partner), "partner %q: want 16 digits starting 2088", g.Partner)
+	if partnerRE.MatchString(g.Partner) {
+		add(CheckPartner, true, "partner %s: 16 digits starting 2088", g.Partner)
+	} else {
+		add(CheckPartner, false, "partner %q: want 16 digits starting 2088 (the PID of the Alipay portal)", g.Partner)
+	}
 	add(CheckExtendInfo, extendInfo(g, &detail), "%s", detail)
 	return out
 }

@@ -152,6 +152,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	ok := true
 	for _, c := range rep.Preflight {
 		ok = ok && c.OK
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "%-4s pre-flight: %s — %s\n", okWord(c.OK), c.Name, c.Detail)
+		}
+	}
+	if ok && o.Against == AgainstConfigured {
+		fmt.Fprintf(o.Out, "\nThis run takes REAL payments of %d minor units of %s through %s (partner %s);\n"+
+			"every one is refunded at the end. Each step waits at most %s.\n", o.Amount, o.Currency, e.origURL,
+			e.cfg.Gateway.Partner, o.StepTimeout)
 	}
 	prefix := "V" + time.Now().UTC().Format("150405")
 	var paid []paidSale
