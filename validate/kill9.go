@@ -18,11 +18,11 @@ import (
 
 // kill9Deadline is the pay deadline of the crash case: long enough that
 // the restarted daemon resolves the sales by query, not by cancel.
-const kill9Deadline = 10 * time.Second
+const kill9Deadline = 20 * time.Second
 
 // kill9Confirm is the least time the simulated buyer of the crash case
 // takes to enter the PIN, so that the sale is still waiting at the kill.
-const kill9Confirm = 3 * time.Second
+const kill9Confirm = 6 * time.Second
 
 // child is a `tillbridge run --sandbox` subprocess.
 type child struct {
@@ -42,11 +42,13 @@ func startChild(ctx context.Context, exe, dataDir string, t Timings) (*child, er
 		"--first-query", p.FirstQuery.String(), "--query-interval", p.QueryInterval.String(),
 		"--pay-deadline", p.PayDeadline.String(), "--backoff-min", p.BackoffMin.String(),
 		"--backoff-max", p.BackoffMax.String(), "--cancel-wait", p.CancelWait.String(),
-		"--gateway-timeout", "5s"}
+		"--gateway-timeout", "15s"}
 	if d := t.Sandbox.ConfirmDelay; d > 0 {
 		args = append(args, "--sandbox-confirm-delay", d.String())
 	}
-	args = append(args, "--sandbox-slow-pay", "1500ms")
+	// B's answer is held back long enough for the kill to land first, even
+	// on a loaded machine
+	args = append(args, "--sandbox-slow-pay", "8s")
 	logf, err := os.Create(filepath.Join(dataDir, "child-stderr.log"))
 	if err != nil {
 		return nil, fmt.Errorf("child log: %w", err)
