@@ -146,8 +146,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer e.close()
 	rep.Gateway, rep.Partner, rep.SignType = e.origURL, e.cfg.Gateway.Partner, e.cfg.Gateway.SignType
-	p := newPrompter(o.In, o.Out, o.StepTimeout)
-	defer p.close()
+	var p *prompter // only a configured run asks a person (and reads stdin)
+	if o.Against == AgainstConfigured {
+		p = newPrompter(o.In, o.Out, o.StepTimeout)
+		defer p.close()
+	}
 	rep.Preflight = preflight(ctx, e)
 	ok := true
 	for _, c := range rep.Preflight {
