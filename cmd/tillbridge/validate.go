@@ -127,7 +127,7 @@ func (f validateFlags) options(cio cmdIO) (validate.Options, error) {
 		o.Timings = validate.RealTimings()
 	}
 	if o.Executable == "" {
-		if exe, err := os.Executable(); err == nil && !strings.HasSuffix(exe, ".test") {
+		if exe, err := os.Executable(); err == nil && !strings.HasSuffix(exe, ".test") && !strings.HasSuffix(exe, ".test.exe") {
 			o.Executable = exe
 		}
 	}
