@@ -20,7 +20,7 @@ CROSS_DEPS := gcc-mingw-w64-x86-64:/usr/bin/x86_64-w64-mingw32-gcc \
 # Short, bounded variants of the slow suites that make test runs too.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all deps build run test test-unit test-usb fmt-check vet cross bench soak soak-short fuzz clean
+.PHONY: all deps build run test test-unit test-usb fmt-check vet cross bench soak soak-short fuzz clean validate
 
 all: build
 
@@ -36,6 +36,14 @@ build: deps
 # RUN_FLAGS adds run flags, e.g. RUN_FLAGS="--ecr-listen 127.0.0.1:7520".
 run: build
 	$(BIN) run --sandbox --data $(DATA) $(RUN_FLAGS)
+
+# make validate: the full go-live certification run (docs/validation.md) on
+# the built-in sandbox — every case unattended, kill -9 on the real binary —
+# with the text, JSON and HTML reports in $(VALIDATE_OUT). VALIDATE_FLAGS adds
+# flags, e.g. VALIDATE_FLAGS="--real-timings" or "--cases SPOT-001,SPOT-003".
+VALIDATE_OUT ?= $(DATA)/validation
+validate: build
+	$(BIN) validate --out $(VALIDATE_OUT) $(VALIDATE_FLAGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

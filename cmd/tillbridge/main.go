@@ -73,6 +73,7 @@ func commands() []command {
 		bundleCommand(),
 		configCommand(),
 		reconcileCommand(),
+		validateCommand(),
 	}
 }
 
