@@ -236,6 +236,23 @@ func (e *env) op(lane, ref string) queue.Operation {
 	return op
 }
 
+// opUntilFinal waits (up to testBound) for the journal to finish the sale:
+// a cancel the daemon took on is then done, or the sale is MANUAL.
+func (e *env) opUntilFinal(lane, ref string) queue.Operation {
+	e.t.Helper()
+	deadline := time.Now().Add(testBound)
+	for {
+		op := e.op(lane, ref)
+		if op.Final() || op.State == queue.StateManual {
+			return op
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("sale %s/%s still %s in the journal", lane, ref, op.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // checkLedgerAgrees checks that the gateway's ledger matches what the ECR
 // heard for the sale: APPROVED is a paid trade with the same Alipay id;
 // DECLINED/CANCELLED is no trade, or a closed one.
