@@ -5,10 +5,11 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -137,12 +138,7 @@ func (g *fakeGateway) envelope(rep reply) []byte {
 		return g.encodeBody(b.String(), enc)
 	}
 	b.WriteString("<is_success>T</is_success><request><param name=\"service\">x</param></request><response><alipay>")
-	keys := make([]string, 0, len(rep.fields))
-	for k := range rep.fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(rep.fields)) {
 		fmt.Fprintf(&b, "<%s>%s</%s>", k, xmlEscape(rep.fields[k]), k)
 	}
 	b.WriteString("</alipay></response>")

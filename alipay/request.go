@@ -1,8 +1,9 @@
 package alipay
 
 import (
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -42,7 +43,7 @@ func checkValue(field, v string) error {
 // checkParams runs checkValue over every parameter except the JSON-valued
 // extend_info, whose fields ExtendInfo.JSON already checked.
 func checkParams(params map[string]string) error {
-	keys := sortedKeys(params)
+	keys := slices.Sorted(maps.Keys(params))
 	for _, k := range keys {
 		if k == "extend_info" {
 			continue
@@ -113,22 +114,12 @@ func checkText(field, v string, required bool, max int) error {
 	return nil
 }
 
-// sortedKeys returns the keys of m in byte order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // encodeForm renders params as an application/x-www-form-urlencoded body,
 // each value percent-encoded from its bytes in charset, keys sorted, empty
 // values left out.
 func encodeForm(params map[string]string, charset string) (string, error) {
 	var b strings.Builder
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		v := params[k]
 		if v == "" {
 			continue

@@ -21,9 +21,12 @@ const (
 	DefaultSandboxLanes  = 4
 	// SandboxPartner is the partner id the embedded sandbox accepts.
 	SandboxPartner = "2088000000007430"
-	// SandboxKeyFile and SandboxStateFile live in the data directory.
-	SandboxKeyFile   = "sandbox-md5.key"
-	SandboxStateFile = "sandbox-state.json"
+	// SandboxKeyFile and SandboxStateFile (SQLite) live in the data
+	// directory. SandboxLegacyStateFile, the JSON state of earlier
+	// versions, is imported into a new SandboxStateFile once.
+	SandboxKeyFile         = "sandbox-md5.key"
+	SandboxStateFile       = "sandbox-state.db"
+	SandboxLegacyStateFile = "sandbox-state.json"
 )
 
 // SandboxOptions configure `tillbridge run --sandbox`: the daemon on its
@@ -43,7 +46,7 @@ type SandboxOptions struct {
 	Payment        *PaymentConfig
 	GatewayTimeout time.Duration
 	// Gateway tunes the simulator (scenario delays, auto-close); Partner,
-	// MD5Key and StateFile are set here.
+	// MD5Key, StateFile and ImportStateFile are set here.
 	Gateway sandbox.Config
 }
 
@@ -78,7 +81,9 @@ func StartSandbox(o SandboxOptions) (*Sandbox, error) {
 		return nil, err
 	}
 	gc := o.Gateway
-	gc.Partner, gc.MD5Key, gc.StateFile = SandboxPartner, key, filepath.Join(o.DataDir, SandboxStateFile)
+	gc.Partner, gc.MD5Key = SandboxPartner, key
+	gc.StateFile = filepath.Join(o.DataDir, SandboxStateFile)
+	gc.ImportStateFile = filepath.Join(o.DataDir, SandboxLegacyStateFile)
 	srv, err := sandbox.New(gc)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox gateway: %w", err)
@@ -147,7 +152,7 @@ func sandboxConfig(o SandboxOptions, gatewayURL, keyFile string) *Config {
 // Server returns the simulator (the ledger, faults).
 func (s *Sandbox) Server() *sandbox.Server { return s.srv }
 
-// Close stops the sandbox's HTTP server and writes its state file.
+// Close stops the sandbox's HTTP server and closes its state file.
 func (s *Sandbox) Close(ctx context.Context) error {
 	err := s.hs.Shutdown(ctx)
 	return errors.Join(err, s.srv.Close())

@@ -27,7 +27,7 @@ func (s *Server) cancel(g *gatewayRequest, now time.Time) (reply, *rejection) {
 		return reply{fields: f}, nil
 	}
 	t.Calls.Cancel++
-	s.st.dirty = true
+	s.st.touch(t)
 	if t.Scenario == ScenarioNeverConfirmCancelErrors && t.Calls.Cancel <= scenarioErrorCalls {
 		return systemErrorReply(g), nil
 	}

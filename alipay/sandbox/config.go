@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/tillbridge/tillbridge/alipay"
 )
 
@@ -56,9 +58,15 @@ type Config struct {
 	// is answered is_success=F, ILLEGAL_ARGUMENT.
 	MaxRequestBytes int64
 
-	// StateFile, when set, keeps every trade in this JSON file, rewritten
-	// atomically after each change and loaded by New.
+	// StateFile, when set, keeps every trade in this SQLite database (WAL),
+	// created or loaded by New; each gateway call that changes a trade
+	// writes that trade's row in one small transaction.
 	StateFile string
+	// ImportStateFile names a JSON state file of an earlier version (before
+	// the state moved to SQLite). When StateFile is new, its trades are
+	// imported into it; afterwards the JSON file is no longer read and may
+	// be deleted. A missing file is nothing to import.
+	ImportStateFile string
 	// Clock returns the current time (default time.Now). All statuses are
 	// computed from it, so a test can move time forward.
 	Clock func() time.Time
@@ -68,6 +76,10 @@ type Config struct {
 	// Logger receives one line per gateway request (buyer codes masked,
 	// never keys or signatures). Default: discard.
 	Logger *slog.Logger
+
+	// connectHook, when set, is called on every new connection to the
+	// state database (tests make COMMIT fail with it).
+	connectHook func(*sqlite3.SQLiteConn) error
 }
 
 // DefaultExchangeRates returns the built-in rates to CNY for the currencies

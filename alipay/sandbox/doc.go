@@ -21,9 +21,10 @@
 //
 // Every time-dependent status is a function of timestamps stored with the
 // trade and of Config.Clock — there are no timers — so the state survives a
-// restart when Config.StateFile is set. The file is rewritten atomically
-// after every change.
+// restart when Config.StateFile is set: an SQLite database (WAL) where each
+// change writes the changed trade's row.
 //
-// The package imports only the standard library, golang.org/x/text and the
-// alipay package, and holds no package-level mutable state.
+// The package imports only the standard library, golang.org/x/text, the
+// SQLite driver (github.com/mattn/go-sqlite3) and the alipay package, and
+// holds no package-level mutable state.
 package sandbox

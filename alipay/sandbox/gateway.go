@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"net/http"
 	"time"
 )
@@ -47,7 +48,9 @@ func (s *Server) handleGateway(w http.ResponseWriter, r *http.Request) {
 		writeRejection(w, rej)
 		return
 	}
-	rep, rej := s.serve(g, fault.systemError)
+	// The memory changes before the write: a caller hanging up must not
+	// stop it half-way.
+	rep, rej := s.serve(context.WithoutCancel(r.Context()), g, fault.systemError)
 	if rej != nil {
 		s.cfg.Logger.Info("sandbox: rejected", "service", g.service, "code", rej.code, "reason", rej.reason)
 		writeRejection(w, rej)
@@ -58,12 +61,13 @@ func (s *Server) handleGateway(w http.ResponseWriter, r *http.Request) {
 	s.writeReply(w, r, g, rep)
 }
 
-// serve runs the service under the lock and saves the state file when a
-// trade changed (query counters alone wait for the next change, to keep
-// polling cheap). A system_error fault answers SYSTEM_ERROR without
-// touching any trade; a failure to save the state file also answers
-// SYSTEM_ERROR (the change may or may not survive).
-func (s *Server) serve(g *gatewayRequest, systemError bool) (reply, *rejection) {
+// serve runs the service under the lock and writes the changed trades to
+// the state file when a trade changed (query counters alone wait for the
+// next change, to keep polling cheap). A system_error fault answers
+// SYSTEM_ERROR without touching any trade; a failure to save also answers
+// SYSTEM_ERROR (the change is kept in memory and written with the next
+// save: like a real outage, it may or may not have happened).
+func (s *Server) serve(ctx context.Context, g *gatewayRequest, systemError bool) (reply, *rejection) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if systemError {
@@ -73,10 +77,10 @@ func (s *Server) serve(g *gatewayRequest, systemError bool) (reply, *rejection) 
 	if rej != nil {
 		return rep, rej
 	}
-	if !s.st.dirty {
+	if !s.st.urgent {
 		return rep, nil
 	}
-	if err := s.st.save(s.cfg.StateFile); err != nil {
+	if err := s.st.save(ctx); err != nil {
 		s.cfg.Logger.Error("sandbox: save state", "err", err)
 		return systemErrorReply(g), nil
 	}

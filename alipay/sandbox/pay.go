@@ -43,7 +43,7 @@ func (s *Server) pay(g *gatewayRequest, now time.Time) (reply, *rejection) {
 		return reply{}, rej
 	}
 	if t, ok := s.st.trades[tradeKey(s.cfg.Partner, p.transID)]; ok {
-		s.st.dirty = true // the pay counter
+		s.st.touch(t) // the pay counter
 		return repay(t, p, now), nil
 	}
 	sc := ScenarioOf(p.buyerCode)
@@ -145,7 +145,7 @@ func (s *Server) createTrade(g *gatewayRequest, p payRequest, sc Scenario, now t
 		t.PayAt = at(0)
 	}
 	s.st.add(t)
-	s.st.dirty = true
+	s.st.touch(t)
 	return t
 }
 

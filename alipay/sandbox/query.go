@@ -16,7 +16,8 @@ func (s *Server) query(g *gatewayRequest, now time.Time) (reply, *rejection) {
 		setIfNotEmpty(f, "alipay_trans_id", aid)
 		return reply{fields: f}, nil
 	}
-	t.Calls.Query++ // saved with the next change or Close, not on its own
+	t.Calls.Query++
+	s.st.touchLater(t) // saved with the next change or Close, not on its own
 	if t.Scenario == ScenarioConfirmQueryErrors && t.Calls.Query <= scenarioErrorCalls {
 		return systemErrorReply(g), nil
 	}

@@ -28,7 +28,7 @@ func (s *Server) refund(g *gatewayRequest, now time.Time) (reply, *rejection) {
 		return refundFailed(transID, refundID, CodeTradeNotExist), nil
 	}
 	t.Calls.Refund++
-	s.st.dirty = true
+	s.st.touch(t)
 	if owner, ok := s.st.byRefundID[refundKey(t.Partner, refundID)]; ok {
 		return replayRefund(owner, t, refundID, amount, cur), nil
 	}
@@ -36,8 +36,7 @@ func (s *Server) refund(g *gatewayRequest, now time.Time) (reply, *rejection) {
 		return refundFailed(transID, refundID, code), nil
 	}
 	r := Refund{PartnerRefundID: refundID, Amount: amount, Currency: cur, Time: now}
-	t.Refunds = append(t.Refunds, r)
-	s.st.byRefundID[refundKey(t.Partner, refundID)] = t
+	s.st.addRefund(t, r)
 	return refundAnswer(t, r), nil
 }
 

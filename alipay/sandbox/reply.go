@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,7 +69,7 @@ func envelope(params, fields map[string]string, sig, signType string) []byte {
 	var b bytes.Buffer
 	b.WriteString(xmlHeader)
 	b.WriteString("<alipay><is_success>T</is_success><request>")
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		b.WriteString(`<param name="`)
 		_ = xml.EscapeText(&b, []byte(k))
 		b.WriteString(`">`)
@@ -76,7 +77,7 @@ func envelope(params, fields map[string]string, sig, signType string) []byte {
 		b.WriteString("</param>")
 	}
 	b.WriteString("</request><response><alipay>")
-	for _, k := range sortedKeys(fields) {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		writeElem(&b, k, fields[k])
 	}
 	b.WriteString("</alipay></response>")
@@ -92,15 +93,6 @@ func writeElem(b *bytes.Buffer, name, value string) {
 	b.WriteString("<" + name + ">")
 	_ = xml.EscapeText(b, []byte(value))
 	b.WriteString("</" + name + ">")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // xmlSafe replaces the characters XML 1.0 cannot carry with U+FFFD, so the

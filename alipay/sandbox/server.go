@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"math/big"
 	"net/http"
 	"sync"
@@ -23,9 +24,10 @@ type Server struct {
 	fileFaults []FileFault // mismatches planted in the reconciliation files
 }
 
-// New returns a Server for cfg, loading Config.StateFile when it exists.
-// It fails with a *ConfigError for an invalid Config and a *StateError for
-// an unreadable state file.
+// New returns a Server for cfg, opening or creating Config.StateFile (and
+// importing Config.ImportStateFile into a new one). It fails with a
+// *ConfigError for an invalid Config and a *StateError for a state file
+// that cannot be opened or read.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -39,9 +41,16 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := loadStore(cfg.StateFile)
-	if err != nil {
-		return nil, err
+	st := newStore()
+	if cfg.StateFile != "" {
+		var imported int
+		if st, imported, err = openState(context.Background(), cfg.StateFile, cfg.ImportStateFile, cfg.connectHook); err != nil {
+			return nil, err
+		}
+		if imported > 0 {
+			cfg.Logger.Info("sandbox: imported the JSON state file into the SQLite one; the JSON file is no longer used",
+				"from", cfg.ImportStateFile, "to", cfg.StateFile, "trades", imported)
+		}
 	}
 	s := &Server{cfg: cfg, signers: signers, rates: rates, st: st,
 		faults: make(map[FaultKind]activeFault)}
@@ -71,12 +80,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Partner returns the partner ID the gateway accepts.
 func (s *Server) Partner() string { return s.cfg.Partner }
 
-// Close writes the state file one last time. The Server keeps answering
-// afterwards; Close only makes sure nothing is lost.
+// Close writes what is not yet in the state file (query counters) and
+// closes it. The Server keeps answering afterwards, but a call that
+// changes a trade then answers SYSTEM_ERROR (nothing can be saved); the
+// ledger stays readable. Closing twice is harmless.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.save(s.cfg.StateFile)
+	return s.st.close(context.Background())
 }
 
 // Trades returns every trade, in creation order, as it stands now.

@@ -1,20 +1,27 @@
 package sandbox_test
 
 import (
+	"bytes"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3" for a foreign database
 
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
 )
 
 func TestState_RestartMidScenario10(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sandbox.json")
+	path := filepath.Join(t.TempDir(), "sandbox.db")
 	e := newEnv(t, func(c *sandbox.Config) { c.StateFile = path })
 	expect(t, e.pay("ST-10", 10, "9.99"), map[string]string{"result_code": "UNKNOW"})
 	aid := e.trade("ST-10").AlipayTransID
@@ -40,13 +47,63 @@ func TestState_RestartMidScenario10(t *testing.T) {
 		t.Errorf("Alipay id %s reused after restart", got)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Errorf("state dir holds %d entries, want only the state file", len(entries))
+	for _, en := range entries {
+		if n := en.Name(); n != "sandbox.db" && n != "sandbox.db-wal" && n != "sandbox.db-shm" {
+			t.Errorf("state dir holds %s, want only the database and its WAL files", n)
+		}
 	}
 }
 
+// TestState_EveryChangeSurvives restarts after every kind of change, the
+// first server never closed (a killed process): the second one sees the
+// same ledger.
+func TestState_EveryChangeSurvives(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.db")
+	e := newEnv(t, func(c *sandbox.Config) { c.StateFile = path })
+	e.pay("EV-PAID", 0, "10.00")
+	e.refund("EV-PAID", "EV-PAID-r1", "2.50", "USD")
+	e.refund("EV-PAID", "EV-PAID-r2", "1.50", "USD")
+	e.pay("EV-PAID", 0, "10.00") // a re-sent pay counts
+	e.pay("EV-CANC", 0, "4.00")
+	e.cancel("EV-CANC")
+	e.pay("EV-WAIT", 11, "3.00")
+	e.pay("EV-DECL", 20, "1.00")
+	want := e.sb.Trades()
+
+	e2 := newEnv(t, func(c *sandbox.Config) { c.StateFile = path; c.Clock = e.clock.Now })
+	got := e2.sb.Trades()
+	if len(got) != len(want) {
+		t.Fatalf("%d trades after restart, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(normTimes(got[i]), normTimes(want[i])) {
+			t.Errorf("after restart\n got %+v\nwant %+v", got[i], want[i])
+		}
+	}
+	// The refund ids are indexed again: a reused one on another trade is refused.
+	expect(t, e2.refund("EV-PAID", "EV-PAID-r3", "6.00", "USD"), map[string]string{"result_code": "SUCCESS"})
+	expect(t, e2.refund("EV-PAID", "EV-PAID-r4", "0.01", "USD"), map[string]string{"error": "TRADE_STATUS_ERROR"})
+}
+
+// normTimes puts a trade's times in UTC so that a loaded trade compares
+// equal to the one saved (the instants are the same).
+func normTimes(tr sandbox.Trade) sandbox.Trade {
+	utc := func(p *time.Time) *time.Time {
+		if p == nil {
+			return nil
+		}
+		x := p.UTC()
+		return &x
+	}
+	tr.Created, tr.Paid, tr.Closed = tr.Created.UTC(), utc(tr.Paid), utc(tr.Closed)
+	for i := range tr.Refunds {
+		tr.Refunds[i].Time = tr.Refunds[i].Time.UTC()
+	}
+	return tr
+}
+
 func TestState_CloseFlushesQueryCounters(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sandbox.json")
+	path := filepath.Join(t.TempDir(), "sandbox.db")
 	e := newEnv(t, func(c *sandbox.Config) { c.StateFile = path })
 	e.pay("QC-1", 0, "1.00")
 	e.query("QC-1")
@@ -54,37 +111,154 @@ func TestState_CloseFlushesQueryCounters(t *testing.T) {
 	if err := e.sb.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// After Close the ledger stays readable and a change answers SYSTEM_ERROR.
+	if _, ok := e.sb.Trade("QC-1"); !ok {
+		t.Error("ledger lost at Close")
+	}
+	expect(t, e.pay("QC-2", 0, "1.00"), map[string]string{"result_code": "UNKNOW", "error": "SYSTEM_ERROR"})
 	sb, err := sandbox.New(sandbox.Config{Partner: testPartner, MD5Key: testMD5Key, StateFile: path})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer sb.Close()
 	if tr, ok := sb.Trade("QC-1"); !ok || tr.Calls.Query != 2 || tr.Calls.Pay != 1 {
 		t.Errorf("after Close and New: %+v", tr)
 	}
 }
 
-func TestState_CorruptFileRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sandbox.json")
-	if err := os.WriteFile(path, []byte(`{"version":1,"trades":[`), 0o600); err != nil {
+func TestState_BadFileRefused(t *testing.T) {
+	foreign := filepath.Join(t.TempDir(), "journal.db")
+	db, err := sql.Open("sqlite3", foreign)
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := sandbox.New(sandbox.Config{Partner: testPartner, MD5Key: testMD5Key, StateFile: path})
-	var se *sandbox.StateError
-	if !errors.As(err, &se) || se.Op != "load" {
-		t.Fatalf("New with a corrupt state file = %v", err)
+	if _, err := db.Exec("CREATE TABLE operations (id TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	tests := []struct {
+		name, content, file, reason string
+	}{
+		{"garbage", "this is not a database, not even close", "", "not an SQLite database"},
+		{"truncated header", "SQLite format 3\x00" + strings.Repeat("\xff", 80), "", "not a database"},
+		{"JSON of an earlier version", `{"version":1,"trades":[`, "", "ImportStateFile"},
+		{"another SQLite database", "", foreign, "not a sandbox state file"},
+		{"missing directory", "", filepath.Join(t.TempDir(), "gone", "s.db"), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.file
+			if path == "" {
+				path = filepath.Join(t.TempDir(), "sandbox.db")
+				if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, _ := os.ReadFile(path)
+			_, err := sandbox.New(sandbox.Config{Partner: testPartner, MD5Key: testMD5Key, StateFile: path})
+			var se *sandbox.StateError
+			if !errors.As(err, &se) || se.Op != "load" || se.Path != path || !strings.Contains(err.Error(), tc.reason) {
+				t.Fatalf("New = %v, want a load StateError on %s saying %q", err, path, tc.reason)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+				t.Error("the refused file was modified")
+			}
+		})
 	}
 }
 
-func TestState_UnwritableFileAnswersSystemError(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "gone")
-	e := newEnv(t, func(c *sandbox.Config) { c.StateFile = filepath.Join(dir, "s.json") })
+func TestState_FailedCommitAnswersSystemError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.db")
+	var fail atomic.Bool
+	e := newEnv(t, func(c *sandbox.Config) { c.StateFile = path; sandbox.FailCommits(c, &fail) })
+	fail.Store(true)
 	expect(t, e.pay("UW-1", 0, "1.00"), map[string]string{"result_code": "UNKNOW", "error": "SYSTEM_ERROR"})
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	fail.Store(false)
+	// The trade was kept in memory, like a gateway that may or may not have
+	// committed: the re-sent pay learns it was paid, and now it is saved.
+	expect(t, e.pay("UW-1", 0, "1.00"), map[string]string{"result_code": "SUCCESS"})
+	e2 := newEnv(t, func(c *sandbox.Config) { c.StateFile = path })
+	if tr := e2.trade("UW-1"); tr.Calls.Pay != 2 || tr.Status != sandbox.StatusTradeSuccess {
+		t.Errorf("after the failed then good commit: %+v", tr)
+	}
+}
+
+func TestState_ImportJSON(t *testing.T) {
+	dir := t.TempDir()
+	legacy := filepath.Join(dir, "sandbox-state.json")
+	b, err := os.ReadFile(filepath.Join("testdata", "state-v1.json")) // written by the JSON store
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The trade was kept in memory, like a gateway that may or may not have
-	// committed: the re-sent pay learns it was paid.
-	expect(t, e.pay("UW-1", 0, "1.00"), map[string]string{"result_code": "SUCCESS"})
+	if err := os.WriteFile(legacy, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "sandbox-state.db")
+	var logs bytes.Buffer
+	e := newEnv(t, func(c *sandbox.Config) {
+		c.StateFile, c.ImportStateFile = path, legacy
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	if !strings.Contains(logs.String(), "imported") || !strings.Contains(logs.String(), "trades=3") {
+		t.Errorf("no import log line: %s", logs.String())
+	}
+	paid := e.trade("LEG-PAID")
+	if paid.Refunded != 400 || len(paid.Refunds) != 2 || paid.Refunds[1].PartnerRefundID != "LEG-PAID-r2" ||
+		paid.Calls != (sandbox.Calls{Pay: 1, Query: 1, Refund: 2}) {
+		t.Errorf("imported paid trade: %+v", paid)
+	}
+	e.clock.Advance(time.Second) // the file's cancel was made 1 s after noon
+	if c := e.trade("LEG-CANC"); c.ClosedBy != sandbox.ClosedByCancel {
+		t.Errorf("imported cancelled trade: %+v", c)
+	}
+	// Scenario 10 goes on from its stored plan (paid 8 s after noon);
+	// refund ids stay idempotent; new Alipay ids follow the imported ones.
+	expect(t, e.query("LEG-WAIT"), map[string]string{"alipay_trans_status": "WAIT_BUYER_PAY"})
+	e.clock.Advance(7 * time.Second)
+	expect(t, e.query("LEG-WAIT"), map[string]string{"alipay_trans_status": "TRADE_SUCCESS"})
+	expect(t, e.refund("LEG-PAID", "LEG-PAID-r1", "2.50", "USD"), map[string]string{"result_code": "SUCCESS"})
+	if tr := e.trade("LEG-PAID"); tr.Refunded != 400 {
+		t.Errorf("imported refund applied twice: %+v", tr)
+	}
+	if got := e.pay("NEW-1", 0, "1.00")["alipay_trans_id"]; got != "2024011022001000000000000004" {
+		t.Errorf("first Alipay id after the import = %s, want sequence 4", got)
+	}
+
+	// Imported once: a later start reads only the database.
+	if err := os.WriteFile(legacy, []byte(`{"version":1,"seq":9,"trades":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e2 := newEnv(t, func(c *sandbox.Config) { c.StateFile, c.ImportStateFile = path, legacy })
+	if n := len(e2.sb.Trades()); n != 4 {
+		t.Errorf("%d trades after a second start, want 4", n)
+	}
+}
+
+func TestState_ImportJSONCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	legacy, path := filepath.Join(dir, "sandbox-state.json"), filepath.Join(dir, "sandbox-state.db")
+	if err := os.WriteFile(legacy, []byte(`{"version":1,"trades":[`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sandbox.Config{Partner: testPartner, MD5Key: testMD5Key, StateFile: path, ImportStateFile: legacy}
+	_, err := sandbox.New(cfg)
+	var se *sandbox.StateError
+	if !errors.As(err, &se) || se.Op != "import" || se.Path != legacy {
+		t.Fatalf("New = %v, want an import StateError on %s", err, legacy)
+	}
+	// Nothing was committed: once the file is fixed, the import happens.
+	b, _ := os.ReadFile(filepath.Join("testdata", "state-v1.json"))
+	if err := os.WriteFile(legacy, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if n := len(sb.Trades()); n != 3 {
+		t.Errorf("%d trades imported after the fix, want 3", n)
+	}
 }
 
 func TestConfig_Errors(t *testing.T) {

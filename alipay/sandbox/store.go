@@ -1,32 +1,21 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// stateVersion is the version of the state file format.
-const stateVersion = 1
-
-// stateFile is the JSON document kept in Config.StateFile.
-type stateFile struct {
-	Version int            `json:"version"`
-	Seq     int64          `json:"seq"`
-	Trades  []*tradeRecord `json:"trades"`
-}
-
-// StateError reports a state file that cannot be read, parsed or written.
+// StateError reports a state file that cannot be opened, read, imported or
+// written.
 type StateError struct {
-	// Path is the state file.
+	// Path is the state file (or the JSON file being imported).
 	Path string
-	// Op is "load" or "save".
+	// Op is "load", "import" or "save".
 	Op string
 	// Err is the underlying error.
 	Err error
@@ -40,13 +29,18 @@ func (e *StateError) Error() string {
 // Unwrap returns the underlying error.
 func (e *StateError) Unwrap() error { return e.Err }
 
-// store holds every trade, indexed three ways. Callers hold Server.mu.
+// store holds every trade in memory, indexed three ways, and the trades
+// changed since they were last written to the state database. Callers hold
+// Server.mu.
 type store struct {
-	dirty      bool // changed since the last save
 	seq        int64
 	trades     map[string]*tradeRecord // by tradeKey
 	byAlipayID map[string]*tradeRecord
 	byRefundID map[string]*tradeRecord // by refundKey
+
+	changed map[*tradeRecord]struct{} // to write at the next save
+	urgent  bool                      // a change that must be saved before answering
+	db      *stateDB                  // nil: memory only
 }
 
 func newStore() *store {
@@ -54,19 +48,61 @@ func newStore() *store {
 		trades:     make(map[string]*tradeRecord),
 		byAlipayID: make(map[string]*tradeRecord),
 		byRefundID: make(map[string]*tradeRecord),
+		changed:    make(map[*tradeRecord]struct{}),
 	}
 }
 
 func tradeKey(partner, id string) string  { return partner + "\x00" + id }
 func refundKey(partner, id string) string { return partner + "\x00r\x00" + id }
 
-// add indexes a trade and its refunds.
+// add indexes a trade and its refunds, and advances the Alipay id sequence
+// past the trade's id.
 func (st *store) add(t *tradeRecord) {
 	st.trades[tradeKey(t.Partner, t.PartnerTransID)] = t
 	st.byAlipayID[t.AlipayTransID] = t
 	for _, r := range t.Refunds {
 		st.byRefundID[refundKey(t.Partner, r.PartnerRefundID)] = t
 	}
+	st.seq = max(st.seq, alipayIDSeq(t.AlipayTransID))
+}
+
+// addRefund records an accepted refund of t.
+func (st *store) addRefund(t *tradeRecord, r Refund) {
+	t.Refunds = append(t.Refunds, r)
+	st.byRefundID[refundKey(t.Partner, r.PartnerRefundID)] = t
+}
+
+// touch marks t changed: it is written before the answer leaves.
+func (st *store) touch(t *tradeRecord) {
+	st.changed[t] = struct{}{}
+	st.urgent = true
+}
+
+// touchLater marks t changed without asking for a write of its own: a
+// query's call counter is written with the next change or at Close, so
+// that polling stays cheap.
+func (st *store) touchLater(t *tradeRecord) { st.changed[t] = struct{}{} }
+
+// save writes the changed trades in one transaction. On failure they stay
+// marked and are written by the next save.
+func (st *store) save(ctx context.Context) error {
+	if st.db != nil && len(st.changed) > 0 {
+		if err := st.db.write(ctx, st.changed); err != nil {
+			return err
+		}
+	}
+	clear(st.changed)
+	st.urgent = false
+	return nil
+}
+
+// close saves what is left and closes the state database. Once closed,
+// there is nothing more to do: closing again returns nil.
+func (st *store) close(ctx context.Context) error {
+	if st.db == nil || st.db.closed {
+		return nil
+	}
+	return errors.Join(st.save(ctx), st.db.close())
 }
 
 // sorted returns the trades in creation order.
@@ -75,105 +111,40 @@ func (st *store) sorted() []*tradeRecord {
 	for _, t := range st.trades {
 		out = append(out, t)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
+	slices.SortFunc(out, func(a, b *tradeRecord) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
 		}
-		return out[i].AlipayTransID < out[j].AlipayTransID
+		return strings.Compare(a.AlipayTransID, b.AlipayTransID)
 	})
 	return out
 }
 
-// nextAlipayID returns a new 28-digit Alipay transaction id: the Beijing
-// date, a fixed infix and a sequence number that survives restarts.
+// Alipay transaction ids are the Beijing date, a fixed infix and a
+// sequence number: 8 + 5 + 15 digits.
+const (
+	alipayIDInfix  = "22001"
+	alipayIDSeqLen = 15
+)
+
+// nextAlipayID returns a new 28-digit Alipay transaction id. The sequence
+// survives restarts: it is recomputed from the stored trades' ids.
 func (st *store) nextAlipayID(now time.Time) string {
 	st.seq++
-	return fmt.Sprintf("%s22001%015d", now.In(beijing()).Format("20060102"), st.seq)
+	return fmt.Sprintf("%s%s%0*d", now.In(beijing()).Format("20060102"), alipayIDInfix, alipayIDSeqLen, st.seq)
 }
 
-// loadStore reads path; a missing file is an empty store.
-func loadStore(path string) (*store, error) {
-	st := newStore()
-	if path == "" {
-		return st, nil
+// alipayIDSeq returns the sequence number of an id made by nextAlipayID,
+// 0 for any other string.
+func alipayIDSeq(id string) int64 {
+	if len(id) != 8+len(alipayIDInfix)+alipayIDSeqLen {
+		return 0
 	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
-	}
+	n, err := strconv.ParseInt(id[len(id)-alipayIDSeqLen:], 10, 64)
 	if err != nil {
-		return nil, &StateError{path, "load", err}
+		return 0
 	}
-	var f stateFile
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, &StateError{path, "load", err}
-	}
-	if f.Version != stateVersion {
-		return nil, &StateError{path, "load", fmt.Errorf("version %d, want %d", f.Version, stateVersion)}
-	}
-	st.seq = f.Seq
-	for _, t := range f.Trades {
-		st.add(t)
-	}
-	return st, nil
-}
-
-// save writes the store to path atomically: a temporary file in the same
-// directory, fsync, rename over path, fsync of the directory.
-func (st *store) save(path string) error {
-	if path == "" {
-		st.dirty = false
-		return nil
-	}
-	b, err := json.Marshal(stateFile{Version: stateVersion, Seq: st.seq, Trades: st.sorted()})
-	if err != nil {
-		return &StateError{path, "save", err}
-	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
-		return &StateError{path, "save", err}
-	}
-	st.dirty = false
-	return nil
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content, never a mix.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("create temp: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write temp: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync temp: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close temp: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename: %w", err)
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename durable where the OS allows syncing a directory;
-// it is best effort (Windows cannot open a directory for sync).
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
+	return n
 }
 
 // beijing is the gateway's time zone, GMT+8 (no daylight saving).

@@ -105,6 +105,8 @@ type tradeRecord struct {
 	CancelledAt    *time.Time `json:"cancelled_at,omitempty"`
 	Refunds        []Refund   `json:"refunds,omitempty"`
 	Calls          Calls      `json:"calls"`
+
+	savedRefunds int // how many of Refunds the state database holds
 }
 
 // timeline is the state of a trade at one instant.

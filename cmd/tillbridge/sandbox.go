@@ -33,16 +33,16 @@ two digits (docs/sandbox.md). It listens on loopback only unless
 Examples:
   tillbridge sandbox --partner 2088000000007430 --md5-key 0123456789abcdef0123456789abcdef
   tillbridge sandbox --partner 2088000000007430 --sign-key alipay_private.pem \
-      --merchant-pubkey merchant_public.pem --state sandbox.json
+      --merchant-pubkey merchant_public.pem --state sandbox.db
 
 Flags:
 `
 
 // sandboxFlags are the flags of `tillbridge sandbox`.
 type sandboxFlags struct {
-	listen, partner, md5Key, signKey, merchantPub, state string
-	autoClose, confirm, reject, slow                     time.Duration
-	allowRemote                                          bool
+	listen, partner, md5Key, signKey, merchantPub, state, importState string
+	autoClose, confirm, reject, slow                                  time.Duration
+	allowRemote                                                       bool
 }
 
 func parseSandboxFlags(cio cmdIO, args []string) (sandboxFlags, error) {
@@ -55,7 +55,8 @@ func parseSandboxFlags(cio cmdIO, args []string) (sandboxFlags, error) {
 	fs.StringVar(&f.md5Key, "md5-key", "", "MD5 key (enables sign_type MD5)")
 	fs.StringVar(&f.signKey, "sign-key", "", "Alipay private key PEM that signs RSA/RSA2 answers")
 	fs.StringVar(&f.merchantPub, "merchant-pubkey", "", "merchant public key PEM that verifies RSA/RSA2 requests")
-	fs.StringVar(&f.state, "state", "", "keep trades in this JSON file across restarts")
+	fs.StringVar(&f.state, "state", "", "keep trades in this SQLite `file` across restarts")
+	fs.StringVar(&f.importState, "import-state", "", "import this JSON state `file` of an earlier version into a new --state file")
 	fs.DurationVar(&f.autoClose, "auto-close", sandbox.DefaultAutoClose, "close trades still waiting for the buyer after this")
 	fs.DurationVar(&f.confirm, "confirm-delay", sandbox.DefaultConfirmDelay, "buyer confirmation time of scenarios 10 and 33")
 	fs.DurationVar(&f.reject, "reject-delay", sandbox.DefaultRejectDelay, "buyer rejection time of scenario 12")
@@ -80,6 +81,9 @@ func (f sandboxFlags) check() error {
 	}
 	if (f.signKey == "") != (f.merchantPub == "") {
 		return errors.New("--sign-key and --merchant-pubkey go together")
+	}
+	if f.importState != "" && f.state == "" {
+		return errors.New("--import-state needs --state (the SQLite file to import into)")
 	}
 	if !f.allowRemote && !isLoopback(f.listen) {
 		return fmt.Errorf("--listen %s is not a loopback address (add --allow-remote to expose the sandbox)", f.listen)
@@ -119,7 +123,7 @@ func sandboxCommand() command {
 
 // sandboxConfig builds the simulator configuration, reading the key files.
 func (f sandboxFlags) config(logw io.Writer) (sandbox.Config, error) {
-	cfg := sandbox.Config{Partner: f.partner, MD5Key: f.md5Key, StateFile: f.state,
+	cfg := sandbox.Config{Partner: f.partner, MD5Key: f.md5Key, StateFile: f.state, ImportStateFile: f.importState,
 		AutoClose: f.autoClose, ConfirmDelay: f.confirm, RejectDelay: f.reject, SlowPayDelay: f.slow,
 		Logger: slog.New(slog.NewTextHandler(logw, nil))}
 	if f.signKey == "" {

@@ -117,7 +117,7 @@ func signedQuery(t *testing.T, gateway, key, id string) (sbAnswer, map[string]st
 }
 
 func TestSandboxCommand_SignedQueryAndWrongSignature(t *testing.T) {
-	state := filepath.Join(t.TempDir(), "state.json")
+	state := filepath.Join(t.TempDir(), "state.db")
 	gateway, stop := startSandboxCmd(t, "--listen", "127.0.0.1:0", "--partner", sbPartner,
 		"--md5-key", sbKey, "--state", state)
 
@@ -183,6 +183,7 @@ func TestSandboxCommand_BadFlags(t *testing.T) {
 		{"bad partner", []string{"--partner", "1234", "--md5-key", sbKey, "--listen", "127.0.0.1:0"}, exitUsage, "Partner"},
 		{"missing key file", []string{"--partner", sbPartner, "--sign-key", "/nonexistent/a.pem",
 			"--merchant-pubkey", "/nonexistent/b.pem", "--listen", "127.0.0.1:0"}, exitFailure, "--sign-key"},
+		{"import without state", []string{"--partner", sbPartner, "--md5-key", sbKey, "--import-state", "old.json"}, exitUsage, "--import-state needs --state"},
 		{"stray argument", []string{"--partner", sbPartner, "--md5-key", sbKey, "extra"}, exitUsage, "unexpected"},
 	}
 	for _, tc := range tests {

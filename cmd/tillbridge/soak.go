@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tillbridge/tillbridge/soak"
+	"github.com/tillbridge/tillbridge/internal/soak"
 )
 
 func soakCommand() command {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tillbridge/tillbridge/soak"
+	"github.com/tillbridge/tillbridge/internal/soak"
 )
 
 func soakConfig(t *testing.T, args ...string) (soak.Config, error) {

@@ -1,7 +1,8 @@
 package hid
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -69,12 +70,7 @@ func layoutBuilders() map[string]func() *Layout {
 
 // Layouts returns the names LookupLayout accepts, sorted.
 func Layouts() []string {
-	var names []string
-	for n := range layoutBuilders() {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(layoutBuilders()))
 }
 
 // LookupLayout returns the named layout: "us" (US QWERTY), "uk" or "gb"

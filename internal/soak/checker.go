@@ -2,7 +2,8 @@ package soak
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/tillbridge/tillbridge/ecrproto"
 	"github.com/tillbridge/tillbridge/queue"
@@ -124,7 +125,7 @@ func Check(src Sources) Verdict {
 	v.Checks = append(v.Checks, res, ix.checkRefunds(),
 		CheckResult{Name: CheckErrors, Count: src.Requests, Violations: src.Errors})
 	for i := range v.Checks {
-		sort.Strings(v.Checks[i].Violations)
+		slices.Sort(v.Checks[i].Violations)
 	}
 	return v
 }
@@ -210,7 +211,7 @@ func (ix *index) checkApprovedUnpaid() CheckResult {
 			approved[k] = "the journal says paid"
 		}
 	}
-	for _, k := range sortedKeys(approved) {
+	for _, k := range slices.Sorted(maps.Keys(approved)) {
 		res.Count++
 		o, ok := ix.saleByKey[k]
 		if !ok {
@@ -247,7 +248,7 @@ func (ix *index) checkTwoTrades() CheckResult {
 		res.Violations = append(res.Violations, fmt.Sprintf("trade %s of %s is not in the journal", t.PartnerTransID, k))
 		byRef[k] = append(byRef[k], t.PartnerTransID)
 	}
-	for _, k := range sortedKeys(byRef) {
+	for _, k := range slices.Sorted(maps.Keys(byRef)) {
 		if ids := byRef[k]; len(ids) > 1 {
 			res.Violations = append(res.Violations, fmt.Sprintf("%s has %d trades: %v", k, len(ids), ids))
 		}
@@ -317,13 +318,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,7 +2,8 @@ package soak
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,7 +119,7 @@ func (r *recorder) latencies() []Latency {
 	defer r.mu.Unlock()
 	var out []Latency
 	var all []time.Duration
-	for _, class := range sortedKeys(r.latency) {
+	for _, class := range slices.Sorted(maps.Keys(r.latency)) {
 		ds := r.latency[class]
 		all = append(all, ds...)
 		out = append(out, summarize(class, ds))
@@ -132,7 +133,7 @@ func (r *recorder) latencies() []Latency {
 // summarize computes nearest-rank percentiles.
 func summarize(class string, ds []time.Duration) Latency {
 	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	slices.Sort(s)
 	pct := func(p int) time.Duration {
 		i := (p*len(s) + 99) / 100
 		return s[max(i-1, 0)]

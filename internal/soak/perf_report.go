@@ -3,6 +3,8 @@ package soak
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,7 +35,7 @@ func WritePerfText(w io.Writer, r *PerfReport) error {
 	}
 	tw.Flush()
 	for _, s := range r.Steps {
-		for _, k := range sortedKeys(s.ErrorKinds) {
+		for _, k := range slices.Sorted(maps.Keys(s.ErrorKinds)) {
 			fmt.Fprintf(&b, "errors (%d lanes): %d %s\n", s.Lanes, s.ErrorKinds[k], k)
 		}
 	}

@@ -2,7 +2,8 @@ package soak
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/tillbridge/tillbridge/ecrproto"
 	"github.com/tillbridge/tillbridge/queue"
@@ -37,7 +38,7 @@ func (ix *index) checkTotals() ([]Total, CheckResult) {
 	ix.addToldTotals(get, manual)
 	res := CheckResult{Name: CheckTotals}
 	out := make([]Total, 0, len(tot))
-	for _, cur := range sortedKeys(tot) {
+	for _, cur := range slices.Sorted(maps.Keys(tot)) {
 		t := *tot[cur]
 		out = append(out, t)
 		res.Count++
@@ -78,18 +79,13 @@ func (ix *index) checkRefunds() CheckResult {
 			res.Violations = append(res.Violations, fmt.Sprintf("refund %s (%s): %s", key(o.Lane, o.Ref), o.PartnerRefundID, p))
 		}
 	}
-	ids := make([]string, 0, len(ix.gwRefund))
-	for id := range ix.gwRefund {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(ix.gwRefund)) {
 		if _, ok := ix.refundByPRID[id]; !ok {
 			r := ix.gwRefund[id]
 			res.Violations = append(res.Violations, fmt.Sprintf("gateway refund %s of trade %s (%d %s) is not in the journal", id, r.trade, r.Amount, r.Currency))
 		}
 	}
-	for _, k := range sortedKeys(ix.toldRefund) {
+	for _, k := range slices.Sorted(maps.Keys(ix.toldRefund)) {
 		if p := ix.toldRefundProblem(ix.toldRefund[k]); p != "" {
 			res.Violations = append(res.Violations, fmt.Sprintf("refund %s: %s", k, p))
 		}
