@@ -2,7 +2,6 @@ package main
 
 import (
 	"archive/zip"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // planted are the secrets and full customer codes a redaction test plants.
@@ -59,17 +59,16 @@ func rsaTill(t *testing.T) (*till, planted) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(keys, "alipay.pem"), 0o644, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})))
-	tl := startTill(t, tillSetup{
-		sandbox: func(o *daemon.SandboxOptions) {
+	tl := startTill(t,
+		daemonenv.WithSandbox(func(o *daemon.SandboxOptions) {
 			o.Gateway.AlipayPrivateKey, o.Gateway.MerchantPublicKey = alipayKey, &merchant.PublicKey
-		},
-		config: func(c *daemon.Config) {
+		}),
+		daemonenv.WithConfig(func(c *daemon.Config) {
 			c.Gateway.SignType = "RSA2"
 			c.Gateway.PrivateKeyFile, c.Gateway.AlipayPublicKeyFile = filepath.Join(keys, "merchant.pem"), filepath.Join(keys, "alipay.pem")
 			c.Gateway.MD5Key, c.Gateway.MD5KeyFile = p.md5Key, ""
 			c.Listen[0].SharedKey = p.sharedKey
-		},
-	})
+		}))
 	return tl, p
 }
 
@@ -98,7 +97,7 @@ func TestRedactionOfLogsAndSupportBundle(t *testing.T) {
 	if code, out, _ := tl.cli("gateway-check"); code != exitOK {
 		t.Fatalf("gateway-check with RSA2: exit %d\n%s", code, out)
 	}
-	logFile := tl.cfg.Daemon.LogFile
+	logFile := tl.Config.Daemon.LogFile
 	logged := readFile(t, logFile)
 	if !strings.Contains(logged, "gateway call") || !strings.Contains(logged, "3400") {
 		t.Fatalf("the log lacks the sale:\n%s", logged)
@@ -139,17 +138,10 @@ func TestRedactionOfLogsAndSupportBundle(t *testing.T) {
 
 // scanIdle sends a SCAN for a lane that waits for nothing.
 func (tl *till) scanIdle(lane, code string) {
-	tl.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), diagBound)
-	defer cancel()
-	c, err := ecrproto.Dial(ctx, "tcp", tl.ecr, &ecrproto.ClientOptions{Key: tl.key})
-	if err != nil {
-		tl.t.Fatal(err)
-	}
-	defer c.Close()
-	res, err := c.Do(ctx, &ecrproto.Message{Type: ecrproto.TypeScan, Lane: lane, Barcode: code})
-	if err != nil || res.Type != ecrproto.TypeError {
-		tl.t.Fatalf("scan for an idle lane: %v %+v", err, res)
+	tl.T.Helper()
+	res, _ := tl.Do(&ecrproto.ClientOptions{Key: tl.key}, &ecrproto.Message{Type: ecrproto.TypeScan, Lane: lane, Barcode: code})
+	if res.Type != ecrproto.TypeError {
+		tl.T.Fatalf("scan for an idle lane: %+v", res)
 	}
 }
 
@@ -196,8 +188,8 @@ func bundleFiles(t *testing.T, tl *till) map[string]string {
 }
 
 func TestSupportBundleWithoutTheDaemon(t *testing.T) {
-	tl := startTill(t, tillSetup{})
-	tl.stop()
+	tl := startTill(t)
+	tl.Stop()
 	out := filepath.Join(t.TempDir(), "b.zip")
 	code, stdout, errOut := tl.cli("support-bundle", out)
 	if code != exitOK || !strings.Contains(errOut, "making the bundle here") {

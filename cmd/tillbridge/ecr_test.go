@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // safeBuffer is a bytes.Buffer safe for the daemon's and the test's
@@ -55,18 +56,20 @@ func startDaemon(t *testing.T) string {
 			t.Error("run did not stop")
 		}
 	})
-	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	var addr string
+	testenv.WaitFor(t, testenv.Bound, func() bool {
 		for _, line := range strings.Split(out.String(), "\n") {
 			if f := strings.Fields(line); len(f) >= 4 && f[0] == "ECR" && f[1] == "protocol:" {
-				if !strings.Contains(out.String(), "tillbridge ecr sale --addr "+f[3]) {
-					t.Errorf("start-up help lacks the test sale command:\n%s", out)
-				}
-				return f[3]
+				addr = f[3]
+				return true
 			}
 		}
+		return false
+	}, "the start-up help's ECR address")
+	if !strings.Contains(out.String(), "tillbridge ecr sale --addr "+addr) {
+		t.Errorf("start-up help lacks the test sale command:\n%s", out)
 	}
-	t.Fatalf("no start-up help:\n%s", out)
-	return ""
+	return addr
 }
 
 func TestECRSaleAndExitCodes(t *testing.T) {

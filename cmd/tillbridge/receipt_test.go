@@ -119,7 +119,7 @@ func TestReceiptPreviewSaleHook(t *testing.T) {
 // made, through the control API: the picture decodes, and the text holds
 // the amount, Alipay's transaction id and the ref.
 func TestReceiptPreviewOfJournaledSale(t *testing.T) {
-	tl := startTill(t, tillSetup{})
+	tl := startTill(t)
 	res := tl.sale("1", "RP-1", "281234567890123400")
 	if res.Status != ecrproto.StatusApproved || res.AlipayTransID == "" {
 		t.Fatalf("sale: %+v", res)
@@ -161,7 +161,7 @@ func TestReceiptPreviewOfJournaledSale(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d with %q\n%s%s", c.args, code, c.exit, c.want, out, errOut)
 		}
 	}
-	tl.stop()
+	tl.Stop()
 	if code, _, errOut := tl.cli("receipt", "preview", "--sale", "RP-1", "--lane", "1", "--text"); code != exitNoDaemon ||
 		!strings.Contains(errOut, "not running") {
 		t.Fatalf("daemon stopped: exit %d %s", code, errOut)

@@ -7,26 +7,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/queue"
 )
 
 // waitFinal runs until every operation of e is final, or fails after limit.
 func waitFinal(t *testing.T, e *queue.Engine, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
+	testenv.WaitFor(t, limit, func() bool {
 		ops, err := e.List(context.Background(), queue.Filter{States: []queue.State{queue.StateWaitingScan,
 			queue.StatePaying, queue.StateQuerying, queue.StateCancelling, queue.StateChecking,
 			queue.StateRefunding}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ops) == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("operations not final after %s", limit)
+		return len(ops) == 0
+	}, "every operation final")
 }
 
 // Every sandbox scenario code, through the real client and the engine,
