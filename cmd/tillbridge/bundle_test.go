@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
@@ -53,12 +53,12 @@ func rsaTill(t *testing.T) (*till, planted) {
 	keys := t.TempDir()
 	p := planted{md5Key: randomHex(t, 16), sharedKey: randomHex(t, 16),
 		privatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(merchant)}))}
-	writeFile(t, filepath.Join(keys, "merchant.pem"), 0o600, p.privatePEM)
+	testenv.WriteFile(t, filepath.Join(keys, "merchant.pem"), 0o600, p.privatePEM)
 	pub, err := x509.MarshalPKIXPublicKey(&alipayKey.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(keys, "alipay.pem"), 0o644, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})))
+	testenv.WriteFile(t, filepath.Join(keys, "alipay.pem"), 0o644, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})))
 	tl := startTill(t,
 		daemonenv.WithSandbox(func(o *daemon.SandboxOptions) {
 			o.Gateway.AlipayPrivateKey, o.Gateway.MerchantPublicKey = alipayKey, &merchant.PublicKey
@@ -109,7 +109,7 @@ func TestRedactionOfLogsAndSupportBundle(t *testing.T) {
 		p.sharedKey + `","pem":"` + strings.Split(p.privatePEM, "\n")[1] + `","receipt":"Ref: 1\n` + p.codes[1] +
 		`","partner_trans_id":"TBSANDBOX2202611251943322REFRPJE"}` + "\n"
 	rotated := filepath.Join(filepath.Dir(logFile), "tillbridge-2026-03-04T05-06-07.008.log")
-	writeFile(t, rotated, 0o600, leak)
+	testenv.WriteFile(t, rotated, 0o600, leak)
 	files := bundleFiles(t, tl)
 	for _, name := range []string{"status.json", "version.json", "config.redacted.toml", "devices.json",
 		"gateway-check.json", "journal.json", "manual-operations.json", "logs/tillbridge.log", "README.txt", "service.json"} {
@@ -166,25 +166,11 @@ func bundleFiles(t *testing.T, tl *till) map[string]string {
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("bundle file: %v %v", err, fi)
 	}
-	zr, err := zip.OpenReader(out)
+	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
-	files := map[string]string{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[f.Name] = string(b)
-	}
-	return files
+	return testenv.Unzip(t, data)
 }
 
 func TestSupportBundleWithoutTheDaemon(t *testing.T) {

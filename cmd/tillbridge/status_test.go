@@ -36,7 +36,7 @@ func startTill(t *testing.T, opts ...daemonenv.Option) *till {
 		daemonenv.WithSandbox(func(so *daemon.SandboxOptions) { so.Gateway = sandbox.Config{AutoClose: 30 * time.Second} }),
 		daemonenv.WithConfig(func(c *daemon.Config) { c.Daemon.LogFile = filepath.Join(c.Daemon.DataDir, "tillbridge.log") }),
 		daemonenv.WithRun(func(ctx context.Context, cfg *daemon.Config, o daemon.Options) error {
-			cio := cmdIO{strings.NewReader(""), &safeBuffer{}, &safeBuffer{}}
+			cio := cmdIO{strings.NewReader(""), &testenv.Buffer{}, &testenv.Buffer{}}
 			return runDaemon(ctx, cio, cfg, "trace", nil, o.OnReady)
 		})}
 	e := daemonenv.Start(t, append(base, opts...)...)
@@ -98,7 +98,7 @@ func TestStatusCommand(t *testing.T) {
 func TestDiagFlagsFindTheDaemon(t *testing.T) {
 	dir := t.TempDir()
 	var f ctlFlags
-	fs := newCtlFlagSet("x", "", cmdIO{stderr: &safeBuffer{}}, &f)
+	fs := newCtlFlagSet("x", "", cmdIO{stderr: &testenv.Buffer{}}, &f)
 	if err := fs.Parse([]string{"--data", dir}); err != nil {
 		t.Fatal(err)
 	}
@@ -112,9 +112,9 @@ func TestDiagFlagsFindTheDaemon(t *testing.T) {
 		t.Fatalf("--socket: %s", addr)
 	}
 	cfgFile := filepath.Join(dir, "tb.toml")
-	writeFile(t, cfgFile, 0o600, validConfig(dir)+"\n[control]\nsocket = \"ctl/c.sock\"\n")
+	testenv.WriteFile(t, cfgFile, 0o600, validConfig(dir)+"\n[control]\nsocket = \"ctl/c.sock\"\n")
 	var g ctlFlags
-	gs := newCtlFlagSet("x", "", cmdIO{stderr: &safeBuffer{}}, &g)
+	gs := newCtlFlagSet("x", "", cmdIO{stderr: &testenv.Buffer{}}, &g)
 	if err := gs.Parse([]string{"--config", cfgFile}); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestDiagnosticsAgainstRunSandbox(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- runMain(ctx, cmdIO{strings.NewReader(""), &safeBuffer{}, &safeBuffer{}}, []string{"run", "--sandbox",
+		done <- runMain(ctx, cmdIO{strings.NewReader(""), &testenv.Buffer{}, &testenv.Buffer{}}, []string{"run", "--sandbox",
 			"--data", dir, "--ecr-listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--lanes", "1"})
 	}()
 	defer func() {

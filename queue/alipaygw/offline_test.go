@@ -34,9 +34,7 @@ func TestOfflineCancelsQueueAndDeliver(t *testing.T) {
 	_, base := startSandbox(t, "")
 	path := filepath.Join(t.TempDir(), "journal.db")
 	e := openEngine(t, path, base, fastEngine()) // pay deadline 2 s
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	ctx, halt := runScheduler(e)
 	sale := func(ref, code string) queue.Operation {
 		t.Helper()
 		submitted, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: ref, Amount: 800, Currency: "HKD",
@@ -70,14 +68,9 @@ func TestOfflineCancelsQueueAndDeliver(t *testing.T) {
 	clearFaults(t, base)
 
 	waitFinal(t, e, 20*time.Second)
-	stop()
-	<-done
+	_ = halt()
 	_ = e.Close(context.Background())
-	ops := readJournal(t, path)
-	trades := ledger(t, base)
-	for _, p := range checkAgainstLedger(ops, trades) {
-		t.Error(p)
-	}
+	ops, trades := journalAgrees(t, path, base)
 	got := map[string]string{}
 	for _, op := range ops {
 		got[op.Ref] = fmt.Sprintf("%s/%s", op.State, trades[op.PartnerTransID].ClosedBy)

@@ -349,9 +349,7 @@ func TestRedTeamEngineResolvesEveryAmbiguousPayByQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	ctx, halt := runScheduler(e)
 	for i := range names {
 		if _, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: fmt.Sprint("s", i), Amount: amount,
 			Currency: "HKD", Subject: "Ticket", Terminal: "T1",
@@ -360,8 +358,7 @@ func TestRedTeamEngineResolvesEveryAmbiguousPayByQuery(t *testing.T) {
 		}
 	}
 	waitFinal(t, e, 30*time.Second)
-	stop()
-	<-done
+	_ = halt()
 	for i, name := range names {
 		op, err := e.GetByRef(context.Background(), "1", queue.KindSale, fmt.Sprint("s", i))
 		if err != nil {
