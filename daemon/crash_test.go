@@ -144,6 +144,7 @@ func (p *proc) statusUntilFinal(lane, ref string) *ecrproto.Message {
 // flight), restarts it on the same data, and checks that STATUS gives the
 // true outcome of each and that the sandbox's ledger agrees.
 func TestKillDashNine(t *testing.T) {
+	t.Parallel() // own data dir and loopback ports; waits on timers, not the CPU
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

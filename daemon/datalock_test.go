@@ -29,6 +29,7 @@ const exitDataInUse = 5
 // After the first is killed with SIGKILL (no clean release), a new
 // daemon starts on the same directory: the OS released the lock.
 func TestSecondDaemonOnSameDataDir(t *testing.T) {
+	t.Parallel() // own data dir and loopback ports; waits on timers, not the CPU
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -127,6 +127,7 @@ func TestJournalWriteFailureAtScanAnswersAtOnce(t *testing.T) {
 // DECLINED VOIDED, nothing was sent — and frees the lane. Before the fix
 // the runner waited for the journal without a bound.
 func TestScanWaitBoundedWhenJournalCannotVoid(t *testing.T) {
+	t.Parallel() // own data dir and loopback ports; waits on timers, not the CPU
 	e := startEnv(t, withBusyTimeout(200*time.Millisecond),
 		daemonenv.WithSandbox(func(so *daemon.SandboxOptions) { so.Payment.ScanTimeout = time.Second }))
 	saleRes, drop := e.startUntil(true, saleMsg("2", "SB1", 700, ""), ecrproto.EventWaitScan)
@@ -155,6 +156,7 @@ func TestScanWaitBoundedWhenJournalCannotVoid(t *testing.T) {
 // frees the lane; once the journal writes again STATUS gives the true
 // outcome and the ledger agrees. Before the fix the runner waited forever.
 func TestPayWaitBoundedWhenJournalIsStuck(t *testing.T) {
+	t.Parallel() // own data dir and loopback ports; waits on timers, not the CPU
 	e := startEnv(t, withBusyTimeout(200*time.Millisecond),
 		daemonenv.WithSandbox(func(so *daemon.SandboxOptions) { so.Payment.CancelWait = time.Second }))
 	saleRes, drop := e.startUntil(false, saleMsg("3", "PB1", 900, code(10, 91)), ecrproto.EventSent)
