@@ -6,6 +6,7 @@ import (
 )
 
 func TestCharsetRoundTrip(t *testing.T) {
+	t.Parallel()
 	text := "Ticket 成人票 x2"
 	for _, cs := range []string{"UTF-8", "utf-8", "GBK", "gbk", "GB2312", "gb2312"} {
 		b, err := EncodeCharset(text, cs)
@@ -24,6 +25,7 @@ func TestCharsetRoundTrip(t *testing.T) {
 }
 
 func TestCharsetRejects(t *testing.T) {
+	t.Parallel()
 	if _, err := EncodeCharset("x", "latin1"); err == nil {
 		t.Error("unknown charset accepted for encoding")
 	}

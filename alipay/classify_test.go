@@ -7,6 +7,7 @@ import (
 )
 
 func TestClassifyTable(t *testing.T) {
+	t.Parallel()
 	ok := func(rc, code string) Detail {
 		return Detail{IsSuccess: "T", Verified: true, ResultCode: rc, Error: code}
 	}
@@ -71,6 +72,7 @@ func TestClassifyTable(t *testing.T) {
 }
 
 func TestOutcomeAndStatusNames(t *testing.T) {
+	t.Parallel()
 	var zero Outcome
 	var zs TradeStatus
 	if zero != OutcomeUnknown || zero.String() != "unknown" || zs != StatusUnknown {
@@ -89,6 +91,7 @@ func TestOutcomeAndStatusNames(t *testing.T) {
 }
 
 func TestPayBusinessOutcomes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		fields map[string]string
@@ -134,6 +137,7 @@ func isMismatch(field string) func(error) bool {
 }
 
 func TestQueryStatuses(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		rep     reply
@@ -167,6 +171,7 @@ func TestQueryStatuses(t *testing.T) {
 }
 
 func TestCancelOutcomes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		fields map[string]string
@@ -195,6 +200,7 @@ func TestCancelOutcomes(t *testing.T) {
 }
 
 func TestRefundOutcomes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		fields map[string]string

@@ -54,6 +54,7 @@ func v8Params() map[string]string {
 }
 
 func TestKnownAnswerVectors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, key, presign, sign string
 		params                   map[string]string
@@ -109,6 +110,7 @@ func TestKnownAnswerVectors(t *testing.T) {
 }
 
 func TestMD5SignerWithoutKey(t *testing.T) {
+	t.Parallel()
 	s := NewMD5Signer("")
 	if _, err := s.Sign([]byte("a=b")); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("sign err = %v, want ErrNoKey", err)
@@ -119,6 +121,7 @@ func TestMD5SignerWithoutKey(t *testing.T) {
 }
 
 func TestParseSignType(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"MD5", "RSA", "RSA2"} {
 		if got, err := ParseSignType(ok); err != nil || string(got) != ok {
 			t.Errorf("ParseSignType(%q) = %q, %v", ok, got, err)
@@ -132,6 +135,7 @@ func TestParseSignType(t *testing.T) {
 }
 
 func TestPreSignStringDropsEmptyAndSignFields(t *testing.T) {
+	t.Parallel()
 	got := PreSignString(map[string]string{"b": "2", "a": "1", "c": "", "sign": "s", "sign_type": "MD5", "_x": "0", "B": "up"})
 	if want := "B=up&_x=0&a=1&b=2"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
@@ -151,6 +155,7 @@ func testRSAKey(t testing.TB) *rsa.PrivateKey {
 }
 
 func TestRSARoundTrip(t *testing.T) {
+	t.Parallel()
 	merchant, alipayKey := testRSAKey(t), testRSAKey(t)
 	msg := []byte("partner=123&service=test")
 	for _, st := range []SignType{SignRSA, SignRSA2} {
@@ -202,6 +207,7 @@ func TestRSARoundTrip(t *testing.T) {
 }
 
 func TestRSAHashesDiffer(t *testing.T) {
+	t.Parallel()
 	k := testRSAKey(t)
 	msg := []byte("partner=123&service=test")
 	rsa1, _ := NewRSASigner(SignRSA, k, &k.PublicKey)
@@ -217,6 +223,7 @@ func TestRSAHashesDiffer(t *testing.T) {
 }
 
 func TestNewRSASignerRejects(t *testing.T) {
+	t.Parallel()
 	k := testRSAKey(t)
 	if _, err := NewRSASigner(SignMD5, k, nil); err == nil {
 		t.Fatal("MD5 accepted as RSA sign type")
@@ -238,6 +245,7 @@ func TestNewRSASignerRejects(t *testing.T) {
 }
 
 func TestParseKeyPEMForms(t *testing.T) {
+	t.Parallel()
 	k := testRSAKey(t)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(k)
 	pkix, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
@@ -274,6 +282,7 @@ func TestParseKeyPEMForms(t *testing.T) {
 }
 
 func TestGBKPresignSigning(t *testing.T) {
+	t.Parallel()
 	params := map[string]string{"_input_charset": "GBK", "partner": "2088101122136241", "trans_name": "成人票"}
 	presign := PreSignString(params)
 	gbkBytes, err := EncodeCharset(presign, "gbk")

@@ -38,6 +38,7 @@ func callAll(t *testing.T, c *Client) map[string]callOutcome {
 // ILLEGAL_SIGN on the path must not turn a pay that reached Alipay into a
 // DECLINED sale, nor a refund into REFUND_DECLINED, nor stop a cancel.
 func TestUnsignedGatewayRefusalIsUnknownForEveryService(t *testing.T) {
+	t.Parallel()
 	codes := []string{"ILLEGAL_SIGN", "ILLEGAL_PARTNER", "ILLEGAL_SIGN_TYPE", "ILLEGAL_ARGUMENT",
 		"INVALID_PARAMETER", "ILLEGAL_SERVICE", "ILLEGAL_EXTERFACE", "ILLEGAL_PARTNER_EXTERFACE",
 		"HAS_NO_PRIVILEGE", "ILLEGAL_CHARSET", "ILLEGAL_ENCODING", "TRADE_NOT_EXIST",
@@ -61,6 +62,7 @@ func TestUnsignedGatewayRefusalIsUnknownForEveryService(t *testing.T) {
 // forged one, so it is Unknown too; its error text tells the technician
 // what to do, and the code stays machine-readable.
 func TestIllegalSignNamesTheKeys(t *testing.T) {
+	t.Parallel()
 	g := md5Gateway(t, func(map[string]string) reply { return reply{failEnv: true, gwError: "ILLEGAL_SIGN"} })
 	c := newTestClient(t, md5Config(g))
 	res, err := c.Pay(ctxT(t), v7Request())
@@ -96,6 +98,7 @@ func declines() map[string]map[string]string {
 // with another key) proves nothing: Unknown. The same decline correctly
 // signed is Declined.
 func TestDeclineNeedsAVerifiedSignature(t *testing.T) {
+	t.Parallel()
 	answer := func(mod func(*reply)) func(map[string]string) reply {
 		return func(p map[string]string) reply {
 			r := reply{fields: declines()[p["service"]]}

@@ -1,11 +1,9 @@
 package control_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/control"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/queue"
 )
 
@@ -250,7 +249,7 @@ func TestSupportBundleIsRedacted(t *testing.T) {
 	if err := e.cl.SupportBundle(e.ctx(), &zipped); err != nil {
 		t.Fatal(err)
 	}
-	files := unzip(t, zipped.Bytes())
+	files := testenv.Unzip(t, zipped.Bytes())
 	for _, name := range []string{"README.txt", "version.json", "status.json", "config.redacted.toml", "devices.json",
 		"gateway-check.json", "journal.json", "manual-operations.json", "logs/tillbridge.log"} {
 		if _, ok := files[name]; !ok {
@@ -278,35 +277,13 @@ func TestWriteSupportBundleNotesWhatIsMissing(t *testing.T) {
 	if err := control.WriteSupportBundle(t.Context(), &zipped, b); err != nil {
 		t.Fatal(err)
 	}
-	errs := unzip(t, zipped.Bytes())["errors.txt"]
+	errs := testenv.Unzip(t, zipped.Bytes())["errors.txt"]
 	for _, want := range []string{"config.redacted.toml: the configuration could not be read", "devices.json:",
 		"gateway-check.json:", "journal.json:", "logs: the daemon writes no log file"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("errors.txt lacks %q:\n%s", want, errs)
 		}
 	}
-}
-
-func unzip(t *testing.T, data []byte) map[string]string {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name] = string(b)
-	}
-	return out
 }
 
 func keys(m map[string]string) []string {

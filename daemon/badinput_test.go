@@ -12,6 +12,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // rawConn is a bare TCP connection to the daemon, for input no well-behaved
@@ -23,7 +24,7 @@ type rawConn struct {
 }
 
 func (e *env) raw(t *testing.T) *rawConn {
-	nc, err := net.DialTimeout("tcp", e.addr, testBound)
+	nc, err := net.DialTimeout("tcp", e.ECR, testBound)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func frame(payload string) []byte {
 // on another lane: each gets its error, the daemon stays up, the sale and
 // other lanes are unaffected.
 func TestBadInput(t *testing.T) {
-	e := startEnv(t, withDaemon(func(o *daemon.Options) { o.Server.IdleTimeout = 300 * time.Millisecond }))
+	e := startEnv(t, daemonenv.WithDaemon(func(o *daemon.Options) { o.Server.IdleTimeout = 300 * time.Millisecond }))
 	running, drop := e.startUntil(false, saleMsg("1", "BI1", 800, code(10, 31)), ecrproto.EventSent)
 	defer drop()
 	jsonCases := []struct {
@@ -145,7 +146,7 @@ func TestBadInput(t *testing.T) {
 	if res := <-running; res == nil || res.Status != ecrproto.StatusApproved {
 		t.Fatalf("the sale running meanwhile: %+v", res)
 	}
-	if res, _ := e.do(true, saleMsg("4", "BI2", 100, code(0, 32))); res.Status != ecrproto.StatusApproved {
+	if res, _ := e.Do(enc(true), saleMsg("4", "BI2", 100, code(0, 32))); res.Status != ecrproto.StatusApproved {
 		t.Fatalf("another lane afterwards: %+v", res)
 	}
 }
@@ -153,8 +154,8 @@ func TestBadInput(t *testing.T) {
 // TestWaitingTillNotCutByIdleTimeout: a till waiting on its sale longer
 // than the idle timeout keeps its connection and gets its RESULT.
 func TestWaitingTillNotCutByIdleTimeout(t *testing.T) {
-	e := startEnv(t, withDaemon(func(o *daemon.Options) { o.Server.IdleTimeout = 100 * time.Millisecond }))
-	res, _ := e.do(false, saleMsg("1", "IT1", 100, code(11, 41))) // lasts until the pay deadline
+	e := startEnv(t, daemonenv.WithDaemon(func(o *daemon.Options) { o.Server.IdleTimeout = 100 * time.Millisecond }))
+	res, _ := e.Do(enc(false), saleMsg("1", "IT1", 100, code(11, 41))) // lasts until the pay deadline
 	if res.Status != ecrproto.StatusCancelled {
 		t.Fatalf("RESULT %+v", res)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tillbridge/tillbridge/alipay"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // BenchmarkSaleVsGateway measures the ECR round trip SALE→RESULT through
@@ -25,19 +26,19 @@ import (
 //
 //	go test -run '^$' -bench SaleVsGateway -benchtime 400x ./daemon/
 func BenchmarkSaleVsGateway(b *testing.B) {
-	e := startEnv(b, withLanes(1))
-	key, err := os.ReadFile(filepath.Join(e.dir, daemon.SandboxKeyFile))
+	e := startEnv(b, daemonenv.Lanes(1))
+	key, err := os.ReadFile(filepath.Join(e.Dir, daemon.SandboxKeyFile))
 	if err != nil {
 		b.Fatal(err)
 	}
-	gw, err := alipay.NewClient(alipay.Config{GatewayURL: e.sb.URL + "/gateway.do", Partner: daemon.SandboxPartner,
+	gw, err := alipay.NewClient(alipay.Config{GatewayURL: e.Sandbox.URL + "/gateway.do", Partner: daemon.SandboxPartner,
 		SignType: alipay.SignMD5, MD5Key: strings.TrimSpace(string(key)), Timeout: 5 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, _ := e.dial(false)
+	c, _ := e.Dial(enc(false))
 	defer c.Close()
-	f, err := os.Create(filepath.Join(e.dir, "fsync-probe"))
+	f, err := os.Create(filepath.Join(e.Dir, "fsync-probe"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // stuckPrinter is a printer driver that ignores its context: Print and
@@ -42,20 +43,20 @@ func (p *stuckPrinter) Name() string { return p.name }
 // same way. Before the fix the RESULT waited for the driver forever.
 func TestStuckPrinterNeverHoldsTheResult(t *testing.T) {
 	stuck := newStuckPrinter(t, "lane-1")
-	e := startEnv(t, withDaemon(func(o *daemon.Options) {
+	e := startEnv(t, daemonenv.WithDaemon(func(o *daemon.Options) {
 		o.Printers = map[string]devices.Printer{"lane-1": stuck}
 		o.PrintTimeout = 300 * time.Millisecond
 	}))
-	res, events := e.do(false, saleMsg("1", "SP1", 1250, code(0, 71)))
+	res, events := e.Do(enc(false), saleMsg("1", "SP1", 1250, code(0, 71)))
 	if res.Status != ecrproto.StatusApproved || !contains(events, ecrproto.EventPrinterError) ||
 		!strings.Contains(res.Message, "receipt not printed") {
 		t.Fatalf("RESULT %+v, events %v: want APPROVED with the printer's problem", res, events)
 	}
-	cancel, events := e.do(true, &ecrproto.Message{Type: ecrproto.TypeCancel, Lane: "1", Ref: "SP1"})
+	cancel, events := e.Do(enc(true), &ecrproto.Message{Type: ecrproto.TypeCancel, Lane: "1", Ref: "SP1"})
 	if cancel.Status != ecrproto.StatusCancelled || !contains(events, ecrproto.EventPrinterError) {
 		t.Fatalf("CANCEL %+v, events %v: want CANCELLED with the slip's printer problem", cancel, events)
 	}
-	dev, _ := e.do(false, &ecrproto.Message{Type: ecrproto.TypeDevices, Lane: "1"})
+	dev, _ := e.Do(enc(false), &ecrproto.Message{Type: ecrproto.TypeDevices, Lane: "1"})
 	if dev.Status != ecrproto.StatusOK || !strings.Contains(dev.Message, "lane-1") {
 		t.Fatalf("DEVICES %+v", dev)
 	}

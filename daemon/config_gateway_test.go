@@ -19,6 +19,7 @@ func gatewayConfig(extra string) string {
 // A plain http gateway URL is refused unless its host is loopback or
 // gateway.insecure_http is set; https is always accepted.
 func TestConfigGatewayURLPlainHTTPOnlyToLoopback(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		url string
 		ok  bool
@@ -59,6 +60,7 @@ func TestConfigGatewayURLPlainHTTPOnlyToLoopback(t *testing.T) {
 // and start-up logs one WARN line naming the setting; without the need
 // (https, or loopback http) nothing is logged at WARN.
 func TestConfigInsecureHTTPWarnsAtStart(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		extra string
 		warn  bool

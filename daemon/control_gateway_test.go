@@ -14,6 +14,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // gatewayCase sets up a daemon whose gateway is broken one way, and the
@@ -58,12 +59,12 @@ func TestControlGatewayCheckVerdicts(t *testing.T) {
 }
 
 func checkVerdict(t *testing.T, tc gatewayCase) {
-	e := startCtlEnv(t, ctlSetup{config: func(c *daemon.Config) {
+	e := startCtlEnv(t, daemonenv.WithConfig(func(c *daemon.Config) {
 		if tc.config != nil {
 			tc.config(t, c)
 		}
-	}})
-	res, err := e.cl.GatewayCheck(e.ctx())
+	}))
+	res, err := e.Control.GatewayCheck(e.Ctx())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func checkVerdict(t *testing.T, tc gatewayCase) {
 			t.Fatalf("code %q", res.Code)
 		}
 	}
-	s, err := e.cl.Status(e.ctx())
+	s, err := e.Control.Status(e.Ctx())
 	if err != nil {
 		t.Fatal(err)
 	}

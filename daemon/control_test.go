@@ -16,16 +16,17 @@ import (
 	"github.com/tillbridge/tillbridge/devices"
 	"github.com/tillbridge/tillbridge/devices/escpos"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 	"github.com/tillbridge/tillbridge/queue"
 )
 
 func TestControlStatusBeforeAndAfterASale(t *testing.T) {
-	e := startCtlEnv(t, ctlSetup{})
-	s, err := e.cl.Status(e.ctx())
+	e := startCtlEnv(t)
+	s, err := e.Control.Status(e.Ctx())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.State != control.DaemonReady || s.Version != "test-1.0" || len(s.Lanes) != 2 || s.Control != daemon.ControlAddress(e.cfg) {
+	if s.State != control.DaemonReady || s.Version != "test-1.0" || len(s.Lanes) != 2 || s.Control != daemon.ControlAddress(e.Config) {
 		t.Fatalf("snapshot: %+v", s)
 	}
 	if p := s.Lanes[0].Printer; p == nil || !p.OneWay || s.Lanes[0].Scanner == nil {
@@ -34,10 +35,10 @@ func TestControlStatusBeforeAndAfterASale(t *testing.T) {
 	if !s.Healthy || s.Gateway.Reachable != control.ReachableUnknown || !containsText(s.Warnings, "gateway-check") {
 		t.Fatalf("fresh daemon: healthy=%v gateway=%+v warnings=%v problems=%v", s.Healthy, s.Gateway, s.Warnings, s.Problems)
 	}
-	if res := e.sale("1", "R1", sandboxCode(0, 1), nil); res.Status != ecrproto.StatusApproved {
+	if res := e.Sale("1", "R1", sandboxCode(0, 1), nil); res.Status != ecrproto.StatusApproved {
 		t.Fatalf("sale: %+v", res)
 	}
-	s = e.statusUntil("the gateway reachable", func(s control.StatusSnapshot) bool {
+	s = e.StatusUntil("the gateway reachable", func(s control.StatusSnapshot) bool {
 		return s.Gateway.Reachable == control.ReachableYes
 	})
 	if s.Queue.ByState["paid"] != 1 || s.Queue.Total != 1 || s.Queue.Open != 0 || s.Gateway.LastOKCall != "pay" {
@@ -46,19 +47,19 @@ func TestControlStatusBeforeAndAfterASale(t *testing.T) {
 }
 
 func TestControlManualOperationResolvedByHand(t *testing.T) {
-	e := startCtlEnv(t, ctlSetup{config: func(c *daemon.Config) { c.Payment.PendingExpiry = 700 * time.Millisecond }})
-	if err := e.sb.Server().SetFault(sandbox.Fault{Kind: sandbox.FaultDown}); err != nil {
+	e := startCtlEnv(t, daemonenv.WithConfig(func(c *daemon.Config) { c.Payment.PendingExpiry = 700 * time.Millisecond }))
+	if err := e.Sandbox.Server().SetFault(sandbox.Fault{Kind: sandbox.FaultDown}); err != nil {
 		t.Fatal(err)
 	}
 	code := sandboxCode(0, 7)
-	e.sale("1", "M1", code, nil)
-	s := e.statusUntil("MANUAL and the gateway down", func(s control.StatusSnapshot) bool {
+	e.Sale("1", "M1", code, nil)
+	s := e.StatusUntil("MANUAL and the gateway down", func(s control.StatusSnapshot) bool {
 		return s.Queue.Manual == 1 && s.Gateway.Reachable == control.ReachableNo
 	})
 	if s.Healthy || !containsText(s.Problems, "MANUAL") || !containsText(s.Problems, "gateway unreachable") {
 		t.Fatalf("unhealthy expected: %v", s.Problems)
 	}
-	ops, err := e.cl.Queue(e.ctx(), control.QueueQuery{States: []string{"manual"}})
+	ops, err := e.Control.Queue(e.Ctx(), control.QueueQuery{States: []string{"manual"}})
 	if err != nil || len(ops) != 1 || ops[0].Ref != "M1" {
 		t.Fatalf("queue list manual: %v %+v", err, ops)
 	}
@@ -67,13 +68,13 @@ func TestControlManualOperationResolvedByHand(t *testing.T) {
 		t.Fatalf("buyer %q: want masked, last 4 kept", b)
 	}
 	checkQueueRefusals(t, e, id)
-	e.sb.Server().ClearFaults()
-	op, err := e.cl.Resolve(e.ctx(), id, control.ResolveRequest{State: "declined",
+	e.Sandbox.Server().ClearFaults()
+	op, err := e.Control.Resolve(e.Ctx(), id, control.ResolveRequest{State: "declined",
 		Reason: "TRADE_NOT_EXIST in the sandbox ledger", Operator: "tech-anna"})
 	if err != nil || op.State != string(queue.StateDeclined) || !strings.Contains(op.Reason, "tech-anna") {
 		t.Fatalf("resolve: %v %+v", err, op)
 	}
-	d, err := e.cl.Operation(e.ctx(), id)
+	d, err := e.Control.Operation(e.Ctx(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,31 +83,31 @@ func TestControlManualOperationResolvedByHand(t *testing.T) {
 		!strings.Contains(last.Detail, "sandbox ledger") {
 		t.Fatalf("last event: %+v", last)
 	}
-	if gc, err := e.cl.GatewayCheck(e.ctx()); err != nil || !gc.OK {
+	if gc, err := e.Control.GatewayCheck(e.Ctx()); err != nil || !gc.OK {
 		t.Fatalf("gateway check after the fault: %v %+v", err, gc)
 	}
-	e.statusUntil("healthy again", func(s control.StatusSnapshot) bool { return s.Healthy && s.Queue.Manual == 0 })
+	e.StatusUntil("healthy again", func(s control.StatusSnapshot) bool { return s.Healthy && s.Queue.Manual == 0 })
 }
 
 // checkQueueRefusals checks what the queue endpoints refuse, and why.
-func checkQueueRefusals(t *testing.T, e *ctlEnv, id string) {
+func checkQueueRefusals(t *testing.T, e *env, id string) {
 	t.Helper()
 	cases := []struct {
 		name, want string
 		call       func() error
 	}{
-		{"retry a manual op", control.CodeState, func() error { _, err := e.cl.Retry(e.ctx(), id); return err }},
+		{"retry a manual op", control.CodeState, func() error { _, err := e.Control.Retry(e.Ctx(), id); return err }},
 		{"resolve without reason", control.CodeInvalid, func() error {
-			_, err := e.cl.Resolve(e.ctx(), id, control.ResolveRequest{State: "declined", Operator: "tech"})
+			_, err := e.Control.Resolve(e.Ctx(), id, control.ResolveRequest{State: "declined", Operator: "tech"})
 			return err
 		}},
 		{"resolve a sale to refunded", control.CodeInvalid, func() error {
-			_, err := e.cl.Resolve(e.ctx(), id, control.ResolveRequest{State: "refunded", Reason: "x", Operator: "tech"})
+			_, err := e.Control.Resolve(e.Ctx(), id, control.ResolveRequest{State: "refunded", Reason: "x", Operator: "tech"})
 			return err
 		}},
-		{"show unknown id", control.CodeNotFound, func() error { _, err := e.cl.Operation(e.ctx(), "nope"); return err }},
+		{"show unknown id", control.CodeNotFound, func() error { _, err := e.Control.Operation(e.Ctx(), "nope"); return err }},
 		{"list bad state", control.CodeInvalid, func() error {
-			_, err := e.cl.Queue(e.ctx(), control.QueueQuery{States: []string{"lost"}})
+			_, err := e.Control.Queue(e.Ctx(), control.QueueQuery{States: []string{"lost"}})
 			return err
 		}},
 	}
@@ -115,7 +116,7 @@ func checkQueueRefusals(t *testing.T, e *ctlEnv, id string) {
 			t.Errorf("%s: code %q, want %q", c.name, got, c.want)
 		}
 	}
-	if ops, err := e.cl.Queue(e.ctx(), control.QueueQuery{States: []string{control.StateOpen}}); err != nil || len(ops) != 0 {
+	if ops, err := e.Control.Queue(e.Ctx(), control.QueueQuery{States: []string{control.StateOpen}}); err != nil || len(ops) != 0 {
 		t.Errorf("open ops: %v %+v", err, ops)
 	}
 }
@@ -123,35 +124,35 @@ func checkQueueRefusals(t *testing.T, e *ctlEnv, id string) {
 func TestControlPrintTest(t *testing.T) {
 	sim := devices.NewSimPrinter("lane-2")
 	sim.SetStatus(devices.PrinterStatus{Known: true, Online: true, PaperEnd: true})
-	e := startCtlEnv(t, ctlSetup{options: func(o *daemon.Options) {
+	e := startCtlEnv(t, daemonenv.WithDaemon(func(o *daemon.Options) {
 		p, err := escpos.NewPrinter(escpos.PrinterConfig{Name: "lane-2", Profile: mustProfile(t), Open: sim.Opener()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		o.Printers = map[string]devices.Printer{"lane-2": p}
-	}})
-	res, err := e.cl.PrintTest(e.ctx(), "1")
+	}))
+	res, err := e.Control.PrintTest(e.Ctx(), "1")
 	if err != nil || !res.Printed {
 		t.Fatalf("lane 1: %v %+v", err, res)
 	}
-	job, err := os.ReadFile(filepath.Join(e.dir, "receipts", "lane-1.escpos"))
+	job, err := os.ReadFile(filepath.Join(e.Dir, "receipts", "lane-1.escpos"))
 	if err != nil || !bytes.Contains(job, []byte("tillbridge test print")) || !bytes.Contains(job, []byte("NOT A RECEIPT")) {
 		t.Fatalf("test page not in the receipt file: %v %q", err, job)
 	}
-	res, err = e.cl.PrintTest(e.ctx(), "2")
+	res, err = e.Control.PrintTest(e.Ctx(), "2")
 	if err != nil || res.Printed || res.Problem != devices.StatusPaperEnd || res.Before.State != devices.StatusPaperEnd {
 		t.Fatalf("lane 2 (paper end): %v %+v", err, res)
 	}
 	if len(sim.Printed()) != 0 {
 		t.Fatal("a printer without paper was sent the job")
 	}
-	if _, err := e.cl.PrintTest(e.ctx(), ""); ctlCode(err) != control.CodeInvalid {
+	if _, err := e.Control.PrintTest(e.Ctx(), ""); ctlCode(err) != control.CodeInvalid {
 		t.Fatalf("no lane with two lanes: %v", err)
 	}
-	if _, err := e.cl.PrintTest(e.ctx(), "9"); ctlCode(err) != control.CodeNotFound {
+	if _, err := e.Control.PrintTest(e.Ctx(), "9"); ctlCode(err) != control.CodeNotFound {
 		t.Fatalf("unknown lane: %v", err)
 	}
-	s, err := e.cl.Status(e.ctx())
+	s, err := e.Control.Status(e.Ctx())
 	if err != nil || s.Healthy || !containsText(s.Problems, "lane 2: printer lane-2 is not ready: paper_end") {
 		t.Fatalf("status with a printer out of paper: %v %v", err, s.Problems)
 	}
@@ -168,13 +169,13 @@ func mustProfile(t *testing.T) escpos.Profile {
 
 func TestControlScanTest(t *testing.T) {
 	scanner := devices.NewSimScanner("lane-1", nil)
-	e := startCtlEnv(t, ctlSetup{options: func(o *daemon.Options) {
+	e := startCtlEnv(t, daemonenv.WithDaemon(func(o *daemon.Options) {
 		o.Scanners = map[string]devices.Scanner{"lane-1": scanner}
-	}})
+	}))
 	code := sandboxCode(0, 42)
 	got := make(chan control.ScanTestResult, 1)
 	go func() {
-		res, err := e.cl.ScanTest(e.ctx(), "1", ctlBound)
+		res, err := e.Control.ScanTest(e.Ctx(), "1", testBound)
 		if err != nil {
 			t.Error(err)
 		}
@@ -184,7 +185,7 @@ func TestControlScanTest(t *testing.T) {
 	if !res.Scanned || !res.LooksAlipay || res.Masked != devices.MaskCode(code) || strings.Contains(res.Masked, code[:12]) {
 		t.Fatalf("scan test: %+v", res)
 	}
-	if ops, err := e.cl.Queue(e.ctx(), control.QueueQuery{}); err != nil || len(ops) != 0 {
+	if ops, err := e.Control.Queue(e.Ctx(), control.QueueQuery{}); err != nil || len(ops) != 0 {
 		t.Fatalf("a scan test made operations: %v %+v", err, ops)
 	}
 }
@@ -193,7 +194,7 @@ func TestControlScanTest(t *testing.T) {
 // test taps the lane are dropped by the idle lane).
 func feedUntil(t *testing.T, s *devices.SimScanner, code string, got <-chan control.ScanTestResult) control.ScanTestResult {
 	t.Helper()
-	deadline := time.After(ctlBound)
+	deadline := time.After(testBound)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -209,22 +210,22 @@ func feedUntil(t *testing.T, s *devices.SimScanner, code string, got <-chan cont
 }
 
 func TestControlScanTestRefusals(t *testing.T) {
-	e := startCtlEnv(t, ctlSetup{config: func(c *daemon.Config) { c.Lanes[1].Scanner = "" }})
-	if _, err := e.cl.ScanTest(e.ctx(), "2", time.Second); ctlCode(err) != control.CodeUnsupported {
+	e := startCtlEnv(t, daemonenv.WithConfig(func(c *daemon.Config) { c.Lanes[1].Scanner = "" }))
+	if _, err := e.Control.ScanTest(e.Ctx(), "2", time.Second); ctlCode(err) != control.CodeUnsupported {
 		t.Fatalf("lane without scanner: %v", err)
 	}
-	if _, err := e.cl.ScanTest(e.ctx(), "7", time.Second); ctlCode(err) != control.CodeNotFound {
+	if _, err := e.Control.ScanTest(e.Ctx(), "7", time.Second); ctlCode(err) != control.CodeNotFound {
 		t.Fatalf("unknown lane: %v", err)
 	}
 }
 
 func TestControlJournalExport(t *testing.T) {
-	e := startCtlEnv(t, ctlSetup{})
+	e := startCtlEnv(t)
 	code := sandboxCode(3, 9)
-	e.sale("2", "X1", code, nil)
+	e.Sale("2", "X1", code, nil)
 	from, to := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
 	var out bytes.Buffer
-	if err := e.cl.ExportJournal(e.ctx(), &out, from, to, queue.ExportCSV); err != nil {
+	if err := e.Control.ExportJournal(e.Ctx(), &out, from, to, queue.ExportCSV); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&out).ReadAll()
@@ -232,7 +233,7 @@ func TestControlJournalExport(t *testing.T) {
 		t.Fatalf("csv: %v %q", err, rows)
 	}
 	out.Reset()
-	if err := e.cl.ExportJournal(e.ctx(), &out, from, to, queue.ExportJSON); err != nil {
+	if err := e.Control.ExportJournal(e.Ctx(), &out, from, to, queue.ExportJSON); err != nil {
 		t.Fatal(err)
 	}
 	var recs []map[string]any
@@ -240,7 +241,7 @@ func TestControlJournalExport(t *testing.T) {
 		t.Fatalf("json: %v %s", err, out.String())
 	}
 	out.Reset()
-	if err := e.cl.ExportJournal(e.ctx(), &out, to, to.Add(time.Hour), queue.ExportCSV); err != nil || strings.Count(out.String(), "\n") != 1 {
+	if err := e.Control.ExportJournal(e.Ctx(), &out, to, to.Add(time.Hour), queue.ExportCSV); err != nil || strings.Count(out.String(), "\n") != 1 {
 		t.Fatalf("empty range: %v %q", err, out.String())
 	}
 }

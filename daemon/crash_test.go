@@ -1,11 +1,9 @@
 package daemon_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,15 +14,15 @@ import (
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // proc is a `tillbridge run --sandbox` subprocess.
 type proc struct {
+	*testenv.Proc
 	t       *testing.T
-	cmd     *exec.Cmd
 	ecr     string // ECR address
 	sandbox string // sandbox base URL
-	exited  chan error
 }
 
 // buildBinary builds cmd/tillbridge into a temp dir (no race detector: the
@@ -51,62 +49,32 @@ func crashArgs(data string) []string {
 }
 
 // startProc starts the daemon and reads its addresses from the start-up
-// help it prints.
+// help it prints: "ECR protocol: tcp ADDR ..." and "Sandbox gateway:
+// URL/gateway.do ...".
 func startProc(t *testing.T, bin string, args []string, logName string) *proc {
 	t.Helper()
-	logf, err := os.Create(filepath.Join(t.TempDir(), logName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logf.Close() })
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = logf
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{t: t, cmd: cmd, exited: make(chan error, 1)}
-	addrs := make(chan [2]string, 1)
-	go p.scan(out, addrs)
-	go func() { p.exited <- cmd.Wait() }()
-	t.Cleanup(func() { p.kill(syscall.SIGKILL) })
-	select {
-	case a := <-addrs:
-		p.ecr, p.sandbox = a[0], a[1]
-	case err := <-p.exited:
-		t.Fatalf("daemon exited during start-up: %v (log %s)", err, logf.Name())
-	case <-time.After(testBound):
-		t.Fatalf("daemon not ready (log %s)", logf.Name())
-	}
+	p := &proc{Proc: testenv.Start(t, exec.Command(bin, args...), logName), t: t}
+	p.WaitLine(testBound, "the ECR and sandbox addresses", func(line string) bool {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 4 && f[0] == "ECR" && f[1] == "protocol:":
+			p.ecr = f[3]
+		case len(f) >= 3 && f[0] == "Sandbox" && f[1] == "gateway:":
+			p.sandbox = strings.TrimSuffix(f[2], "/gateway.do")
+		}
+		return p.ecr != "" && p.sandbox != ""
+	})
 	return p
 }
 
-// scan reads the help lines "ECR protocol: tcp ADDR ..." and "Sandbox
-// gateway: URL/gateway.do ...".
-func (p *proc) scan(out interface{ Read([]byte) (int, error) }, addrs chan<- [2]string) {
-	var ecr, sb string
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		switch {
-		case len(f) >= 4 && f[0] == "ECR" && f[1] == "protocol:":
-			ecr = f[3]
-		case len(f) >= 3 && f[0] == "Sandbox" && f[1] == "gateway:":
-			sb = strings.TrimSuffix(f[2], "/gateway.do")
-		}
-		if ecr != "" && sb != "" {
-			addrs <- [2]string{ecr, sb}
-			ecr, sb = "", ""
-		}
+// stop SIGTERMs the daemon and checks that it exits cleanly.
+func (p *proc) stop() {
+	p.t.Helper()
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
 	}
-}
-
-func (p *proc) kill(sig syscall.Signal) {
-	if p.cmd.Process != nil {
-		_ = p.cmd.Process.Signal(sig)
+	if err := p.Wait(testBound); err != nil {
+		p.t.Errorf("SIGTERM: exit %v", err)
 	}
 }
 
@@ -143,33 +111,32 @@ func (p *proc) startSaleUntil(framed bool, m *ecrproto.Message, ev string) {
 // waitTrade waits until the sandbox's ledger holds a trade whose buyer
 // code ends in last4.
 func (p *proc) waitTrade(last4 string) {
-	for end := time.Now().Add(testBound); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	p.t.Helper()
+	testenv.WaitFor(p.t, testBound, func() bool {
 		for _, tr := range ledger(p.t, p.sandbox) {
 			if strings.HasSuffix(tr.BuyerCode, last4) {
-				return
+				return true
 			}
 		}
-	}
-	p.t.Fatalf("no trade for code ...%s", last4)
+		return false
+	}, "a trade for code ..."+last4)
 }
 
 // statusUntilFinal asks STATUS until the answer is final.
 func (p *proc) statusUntilFinal(lane, ref string) *ecrproto.Message {
+	p.t.Helper()
 	c := p.client(false, nil)
 	defer c.Close()
-	for end := time.Now().Add(testBound); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		res := doBounded(c, &ecrproto.Message{Type: ecrproto.TypeStatus, Lane: lane, Ref: ref})
-		if res == nil {
+	var res *ecrproto.Message
+	testenv.WaitFor(p.t, testBound, func() bool {
+		if res = doBounded(c, &ecrproto.Message{Type: ecrproto.TypeStatus, Lane: lane, Ref: ref}); res == nil {
 			p.t.Fatal("STATUS: connection failed")
 		}
 		// CANCELLED CANCEL_QUEUED is an honest answer while the cancel
 		// is still being sent; wait for its confirmation.
-		if res.Status != ecrproto.StatusPending && res.Reason != daemon.ReasonCancelQueued {
-			return res
-		}
-	}
-	p.t.Fatalf("%s/%s still PENDING (or its cancel still queued)", lane, ref)
-	return nil
+		return res.Status != ecrproto.StatusPending && res.Reason != daemon.ReasonCancelQueued
+	}, fmt.Sprintf("a final STATUS of %s/%s (not PENDING, cancel not queued)", lane, ref))
+	return res
 }
 
 // TestKillDashNine SIGKILLs the daemon with sales in four stages (buyer
@@ -177,6 +144,7 @@ func (p *proc) statusUntilFinal(lane, ref string) *ecrproto.Message {
 // flight), restarts it on the same data, and checks that STATUS gives the
 // true outcome of each and that the sandbox's ledger agrees.
 func TestKillDashNine(t *testing.T) {
+	t.Parallel() // own data dir and loopback ports; waits on timers, not the CPU
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -188,8 +156,7 @@ func TestKillDashNine(t *testing.T) {
 	p1.startSaleUntil(false, saleMsg("3", "K3", 3000, ""), ecrproto.EventWaitScan)
 	p1.startSaleUntil(true, saleMsg("4", "K4", 4000, code(35, 4)), ecrproto.EventSent)
 	p1.waitTrade("0435") // the pay reached the gateway; its answer is held back
-	p1.kill(syscall.SIGKILL)
-	<-p1.exited
+	_ = p1.Kill()
 
 	p2 := startProc(t, bin, crashArgs(data), "second.log")
 	want := map[string]struct{ status, reason, last4 string }{
@@ -216,15 +183,7 @@ func TestKillDashNine(t *testing.T) {
 	if len(trades) != 3 {
 		t.Errorf("ledger holds %d trades, want 3 (the voided sale never reached it)", len(trades))
 	}
-	p2.kill(syscall.SIGTERM)
-	select {
-	case err := <-p2.exited:
-		if err != nil {
-			t.Errorf("SIGTERM: exit %v", err)
-		}
-	case <-time.After(testBound):
-		t.Error("daemon did not stop on SIGTERM")
-	}
+	p2.stop()
 }
 
 // checkByCode finds the ledger trade of a sale by its buyer code's last
@@ -251,7 +210,9 @@ func checkByCode(t *testing.T, trades map[string]sandbox.Trade, lane, last4 stri
 	}
 }
 
-// agree is checkLedgerAgrees returning an error.
+// agree checks that the gateway's ledger matches what the ECR heard for
+// the sale: APPROVED is a paid trade with the same Alipay id;
+// DECLINED/CANCELLED is no trade, or a closed one.
 func agree(trades map[string]sandbox.Trade, ptid string, res *ecrproto.Message) error {
 	tr, found := trades[ptid]
 	switch res.Status {

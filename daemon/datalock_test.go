@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +29,7 @@ const exitDataInUse = 5
 // After the first is killed with SIGKILL (no clean release), a new
 // daemon starts on the same directory: the OS released the lock.
 func TestSecondDaemonOnSameDataDir(t *testing.T) {
+	t.Parallel() // own data dir and loopback ports; waits on timers, not the CPU
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -55,7 +55,7 @@ func TestSecondDaemonOnSameDataDir(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitDataInUse {
 		t.Fatalf("second daemon on the same data dir: %v (want exit code %d)\n%s", err, exitDataInUse, out)
 	}
-	pid := p1.cmd.Process.Pid
+	pid := p1.Cmd.Process.Pid
 	for _, want := range []string{fmt.Sprintf("tillbridge pid %d", pid), "data directory " + data + " is in use"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("second daemon's error does not say %q:\n%s", want, out)
@@ -68,21 +68,15 @@ func TestSecondDaemonOnSameDataDir(t *testing.T) {
 		t.Errorf("first daemon after the second's attempt: STATUS %s", res.Status)
 	}
 
-	p1.kill(syscall.SIGKILL)
-	<-p1.exited
+	_ = p1.Kill()
 	p3 := startProc(t, bin, crashArgs(data), "third.log")
 	if res := p3.statusUntilFinal("1", "D1"); res.Status != ecrproto.StatusApproved {
 		t.Errorf("after SIGKILL and restart: STATUS %s, want APPROVED", res.Status)
 	}
-	if h := datalock.ReadHolder(data); h.PID != p3.cmd.Process.Pid {
-		t.Errorf("lock file names %+v, want pid %d", h, p3.cmd.Process.Pid)
+	if h := datalock.ReadHolder(data); h.PID != p3.Cmd.Process.Pid {
+		t.Errorf("lock file names %+v, want pid %d", h, p3.Cmd.Process.Pid)
 	}
-	p3.kill(syscall.SIGTERM)
-	select {
-	case <-p3.exited:
-	case <-time.After(testBound):
-		t.Error("daemon did not stop on SIGTERM")
-	}
+	p3.stop()
 }
 
 // saleOn sends one SALE to the subprocess and returns its final answer.

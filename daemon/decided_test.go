@@ -11,6 +11,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 	"github.com/tillbridge/tillbridge/queue"
 )
 
@@ -20,7 +21,7 @@ import (
 // buffer, so nothing needs to drain it.
 func blockPrinter(t *testing.T, e *env, lane string) (unblock func()) {
 	t.Helper()
-	path := filepath.Join(e.dir, "receipts", "lane-"+lane+".escpos")
+	path := filepath.Join(e.Dir, "receipts", "lane-"+lane+".escpos")
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func blockPrinter(t *testing.T, e *env, lane string) (unblock func()) {
 // slowPrintEnv is a daemon whose print timeout outlasts the test: a
 // receipt prints only once the test lets it.
 func slowPrintEnv(t *testing.T) *env {
-	return startEnv(t, withDaemon(func(o *daemon.Options) { o.PrintTimeout = testBound }))
+	return startEnv(t, daemonenv.WithDaemon(func(o *daemon.Options) { o.PrintTimeout = testBound }))
 }
 
 // TestAbortWhileReceiptPrintsIsRefused: the sale is paid and its receipt
@@ -58,11 +59,11 @@ func TestAbortWhileReceiptPrintsIsRefused(t *testing.T) {
 	saleRes, drop := e.startUntil(false, saleMsg("1", "AP1", 1250, code(0, 61)), ecrproto.EventPrinting)
 	defer drop()
 
-	abort, _ := e.do(true, &ecrproto.Message{Type: ecrproto.TypeAbort, Lane: "1", Ref: "AP1"})
+	abort, _ := e.Do(enc(true), &ecrproto.Message{Type: ecrproto.TypeAbort, Lane: "1", Ref: "AP1"})
 	if abort.Type != ecrproto.TypeError || abort.Code != ecrproto.CodeNotFound {
 		t.Errorf("ABORT while the receipt prints: %+v, want ERROR E_NOT_FOUND (the sale is over)", abort)
 	}
-	status, _ := e.do(false, &ecrproto.Message{Type: ecrproto.TypeStatus, Lane: "1", Ref: "AP1"})
+	status, _ := e.Do(enc(false), &ecrproto.Message{Type: ecrproto.TypeStatus, Lane: "1", Ref: "AP1"})
 	if status.Status != ecrproto.StatusApproved || status.AlipayTransID == "" {
 		t.Errorf("STATUS while the receipt prints: %+v, want the decided APPROVED", status)
 	}
@@ -74,15 +75,15 @@ func TestAbortWhileReceiptPrintsIsRefused(t *testing.T) {
 	if status.AlipayTransID != "" && status.AlipayTransID != res.AlipayTransID {
 		t.Errorf("STATUS said %s, RESULT %s", status.AlipayTransID, res.AlipayTransID)
 	}
-	after := e.statusUntilFinal(true, "1", "AP1")
+	after := e.StatusUntilFinal(enc(true), "1", "AP1")
 	if after.Status != ecrproto.StatusApproved {
 		t.Errorf("STATUS after the RESULT: %+v, want APPROVED", after)
 	}
-	op := e.op("1", "AP1")
+	op := e.Op("1", "AP1")
 	if op.State != queue.StatePaid || op.CancelRequested {
 		t.Errorf("journal: %s (cancel requested %v), want paid with no cancel", op.State, op.CancelRequested)
 	}
-	trades := ledger(t, e.sb.URL)
+	trades := ledger(t, e.Sandbox.URL)
 	checkLedgerAgrees(t, trades, op.PartnerTransID, res)
 	if tr := trades[op.PartnerTransID]; tr.Calls.Cancel != 0 || tr.Refunded != 0 {
 		t.Errorf("gateway saw %d cancel(s), %d refunded: the ABORT reached it", tr.Calls.Cancel, tr.Refunded)
@@ -154,9 +155,9 @@ func TestCancelWhileReceiptPrintsFollowsTheResult(t *testing.T) {
 	if len(got) != 2 || got[0] != "SALE" {
 		t.Fatalf("answers arrived as %v: the CANCEL's reversal came before the SALE's APPROVED", got)
 	}
-	after := e.statusUntilFinal(false, "2", "CP1")
+	after := e.StatusUntilFinal(enc(false), "2", "CP1")
 	if after.Status != ecrproto.StatusCancelled {
 		t.Errorf("STATUS after both: %+v, want CANCELLED", after)
 	}
-	checkLedgerAgrees(t, ledger(t, e.sb.URL), e.op("2", "CP1").PartnerTransID, after)
+	checkLedgerAgrees(t, ledger(t, e.Sandbox.URL), e.Op("2", "CP1").PartnerTransID, after)
 }

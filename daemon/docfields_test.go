@@ -14,6 +14,7 @@ import (
 // fall behind the code. Messages built from the journal's reasons ("%s")
 // are listed by hand.
 func TestProtocolDocListsEveryFieldError(t *testing.T) {
+	t.Parallel()
 	// E_FIELD messages no ECR request can get: checks of the daemon's own
 	// answers, and of values only a Go caller can set.
 	notForECRs := map[string]string{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // docKey is the shared key of the example's remote listener.
@@ -20,7 +21,7 @@ const docKey = "till-key-0123456789"
 // the block instead.
 func TestProtocolDocExamples(t *testing.T) {
 	keyed := make(chan string, 1)
-	e := startEnv(t, withLanes(8), withDaemon(func(o *daemon.Options) {
+	e := startEnv(t, daemonenv.Lanes(8), daemonenv.WithDaemon(func(o *daemon.Options) {
 		plain, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -33,14 +34,14 @@ func TestProtocolDocExamples(t *testing.T) {
 		o.Listeners = []net.Listener{plain, ecrproto.RequireKey(remote, docKey)}
 	}))
 	rec := &docRecorder{t: t}
-	framed := framedPing(t, e.addr)
-	docBasics(t, rec, e.addr, <-keyed)
-	docSales(t, rec, e.addr)
-	docWaiting(t, rec, e.addr)
-	docAfterSale(t, rec, e.addr)
-	docErrors(t, rec, e.addr)
-	st := startEnv(t, withLanes(1), withScanTimeout(docScanTimeout))
-	docScanTimeoutExchange(t, rec, st.addr)
+	framed := framedPing(t, e.ECR)
+	docBasics(t, rec, e.ECR, <-keyed)
+	docSales(t, rec, e.ECR)
+	docWaiting(t, rec, e.ECR)
+	docAfterSale(t, rec, e.ECR)
+	docErrors(t, rec, e.ECR)
+	st := startEnv(t, daemonenv.Lanes(1), withScanTimeout(docScanTimeout))
+	docScanTimeoutExchange(t, rec, st.ECR)
 	checkDoc(t, renderDoc(t, rec.list, framed))
 }
 
@@ -49,8 +50,8 @@ func TestProtocolDocExamples(t *testing.T) {
 const docScanTimeout = 300 * time.Millisecond
 
 // withScanTimeout sets how long a lane waits for the customer's code.
-func withScanTimeout(d time.Duration) envOption {
-	return func(o *daemon.SandboxOptions, _ *daemon.Options) { o.Payment.ScanTimeout = d }
+func withScanTimeout(d time.Duration) daemonenv.Option {
+	return daemonenv.WithSandbox(func(o *daemon.SandboxOptions) { o.Payment.ScanTimeout = d })
 }
 
 // framedPing runs PING on a framed connection and returns every write of

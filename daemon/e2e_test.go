@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // scenarioCase is what the ECR must hear for a sandbox scenario code.
@@ -43,7 +44,7 @@ func scenarioCases() []scenarioCase {
 // EVENTs, the STATUS answer afterwards and the gateway's ledger.
 func TestScenarios(t *testing.T) {
 	cases := scenarioCases()
-	e := startEnv(t, withLanes(2*len(cases)))
+	e := startEnv(t, daemonenv.Lanes(2*len(cases)))
 	lane := 0
 	for _, framed := range []bool{false, true} {
 		for _, c := range cases {
@@ -66,7 +67,7 @@ func encName(framed bool) string {
 
 func runScenario(t *testing.T, e *env, framed bool, lane string, c scenarioCase) {
 	ref := "S" + lane
-	res, events := e.do(framed, saleMsg(lane, ref, 1250, code(c.sc, 1000+c.sc)))
+	res, events := e.Do(enc(framed), saleMsg(lane, ref, 1250, code(c.sc, 1000+c.sc)))
 	if res.Type != ecrproto.TypeResult || res.Status != c.status {
 		t.Fatalf("RESULT %s %s (%s: %s), want %s; events %v", res.Type, res.Status, res.Reason, res.Message, c.status, events)
 	}
@@ -81,17 +82,17 @@ func runScenario(t *testing.T, e *env, framed bool, lane string, c scenarioCase)
 	if res.Status == ecrproto.StatusApproved && (res.AlipayTransID == "" || res.AmountCNY == nil || res.Receipt == "") {
 		t.Errorf("APPROVED without alipay_trans_id, amount_cny or receipt: %+v", res)
 	}
-	st := e.statusUntilFinal(!framed, lane, ref)
+	st := e.StatusUntilFinal(enc(!framed), lane, ref)
 	if st.Status != res.Status || st.AlipayTransID != res.AlipayTransID {
 		t.Errorf("STATUS %s %q, SALE said %s %q", st.Status, st.AlipayTransID, res.Status, res.AlipayTransID)
 	}
-	checkLedgerAgrees(t, ledger(t, e.sb.URL), e.op(lane, ref).PartnerTransID, res)
+	checkLedgerAgrees(t, ledger(t, e.Sandbox.URL), e.Op(lane, ref).PartnerTransID, res)
 }
 
 // TestTwentyLanesAtOnce sells on 20 lanes concurrently, half of them
 // waiting for a SCAN from a second client.
 func TestTwentyLanesAtOnce(t *testing.T) {
-	e := startEnv(t, withLanes(20))
+	e := startEnv(t, daemonenv.Lanes(20))
 	var wg sync.WaitGroup
 	results := make([]*ecrproto.Message, 20)
 	for i := range 20 {
@@ -100,14 +101,14 @@ func TestTwentyLanesAtOnce(t *testing.T) {
 			defer wg.Done()
 			lane := itoa(i + 1)
 			if i%2 == 0 {
-				results[i], _ = e.do(i%4 == 0, saleMsg(lane, "L"+lane, int64(100+i), code(0, i)))
+				results[i], _ = e.Do(enc(i%4 == 0), saleMsg(lane, "L"+lane, int64(100+i), code(0, i)))
 				return
 			}
 			results[i] = e.saleWithScan(i%4 == 1, lane, "L"+lane, int64(100+i), code(0, i))
 		}()
 	}
 	wg.Wait()
-	trades := ledger(t, e.sb.URL)
+	trades := ledger(t, e.Sandbox.URL)
 	seen := map[string]bool{}
 	for i, res := range results {
 		lane := itoa(i + 1)
@@ -118,7 +119,7 @@ func TestTwentyLanesAtOnce(t *testing.T) {
 			t.Fatalf("lane %s: alipay_trans_id %s seen twice", lane, res.AlipayTransID)
 		}
 		seen[res.AlipayTransID] = true
-		checkLedgerAgrees(t, trades, e.op(lane, "L"+lane).PartnerTransID, res)
+		checkLedgerAgrees(t, trades, e.Op(lane, "L"+lane).PartnerTransID, res)
 	}
 	if len(trades) != 20 {
 		t.Fatalf("ledger holds %d trades, want 20", len(trades))
@@ -128,7 +129,7 @@ func TestTwentyLanesAtOnce(t *testing.T) {
 // saleWithScan starts a SALE without a code and delivers it with SCAN from
 // another connection once the lane waits for it.
 func (e *env) saleWithScan(framed bool, lane, ref string, amount int64, barcode string) *ecrproto.Message {
-	c, _ := e.dial(framed)
+	c, _ := e.Dial(enc(framed))
 	defer c.Close()
 	waiting := make(chan struct{})
 	var once sync.Once
@@ -138,7 +139,7 @@ func (e *env) saleWithScan(framed bool, lane, ref string, amount int64, barcode 
 		}
 	})
 	if err != nil {
-		e.t.Error(err)
+		e.T.Error(err)
 		return nil
 	}
 	defer c2.Close()
@@ -147,12 +148,12 @@ func (e *env) saleWithScan(framed bool, lane, ref string, amount int64, barcode 
 	select {
 	case <-waiting:
 	case <-time.After(testBound):
-		e.t.Errorf("lane %s never waited for a scan", lane)
+		e.T.Errorf("lane %s never waited for a scan", lane)
 		return nil
 	}
 	scan := doBounded(c, &ecrproto.Message{Type: ecrproto.TypeScan, Lane: lane, Barcode: barcode})
 	if scan == nil || scan.Status != ecrproto.StatusOK {
-		e.t.Errorf("SCAN on lane %s: %+v", lane, scan)
+		e.T.Errorf("SCAN on lane %s: %+v", lane, scan)
 	}
 	return <-out
 }

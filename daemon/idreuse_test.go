@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // wirePeer is an ECR written from the protocol document alone: raw bytes
@@ -109,10 +110,10 @@ func (p *wirePeer) final() *ecrproto.Message {
 // id gets an ERROR without id (dup_id) that a client cannot take for the
 // SALE's answer; the SALE still gets its own RESULT.
 func TestECRIDReuse(t *testing.T) {
-	e := startEnv(t, withLanes(2))
+	e := startEnv(t, daemonenv.Lanes(2))
 	for lane, framed := range map[string]bool{"1": false, "2": true} {
 		t.Run(encName(framed), func(t *testing.T) {
-			p := dialWirePeer(t, e.addr, framed)
+			p := dialWirePeer(t, e.ECR, framed)
 			for i := 0; i < 100; i++ {
 				ref := fmt.Sprintf("NOPE%d", i%2) // alternate content: a stale id would be refused or dropped
 				p.send(&ecrproto.Message{Type: "STATUS", ID: "x", Lane: lane, Ref: ref})

@@ -8,6 +8,7 @@ import (
 )
 
 func TestLoadOrCreateKeyPersists(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sub", "sandbox-md5.key")
 	k1, err := LoadOrCreateKey(path)
 	if err != nil {
@@ -32,6 +33,7 @@ func TestLoadOrCreateKeyPersists(t *testing.T) {
 }
 
 func TestLoadOrCreateKeyRejectsEmpty(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "k")
 	if err := os.WriteFile(path, []byte("\n"), 0o600); err != nil {
 		t.Fatal(err)

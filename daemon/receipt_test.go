@@ -12,9 +12,9 @@ import (
 )
 
 // printedText is the text of lane's file-backed receipt printer output.
-func printedText(t *testing.T, e *ctlEnv, lane string) (preview.Document, string) {
+func printedText(t *testing.T, e *env, lane string) (preview.Document, string) {
 	t.Helper()
-	job, err := os.ReadFile(filepath.Join(e.dir, "receipts", "lane-"+lane+".escpos"))
+	job, err := os.ReadFile(filepath.Join(e.Dir, "receipts", "lane-"+lane+".escpos"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,8 +26,8 @@ func printedText(t *testing.T, e *ctlEnv, lane string) (preview.Document, string
 // SALE and of a later STATUS) is the text the printer printed, line for
 // line, without the cut.
 func TestResultReceiptIsThePrintedReceipt(t *testing.T) {
-	e := startCtlEnv(t, ctlSetup{})
-	res := e.sale("1", "RR-1", sandboxCode(0, 51), nil)
+	e := startCtlEnv(t)
+	res := e.Sale("1", "RR-1", sandboxCode(0, 51), nil)
 	if res.Status != ecrproto.StatusApproved || res.Receipt == "" {
 		t.Fatalf("sale: %+v", res)
 	}
@@ -39,12 +39,12 @@ func TestResultReceiptIsThePrintedReceipt(t *testing.T) {
 		strings.Count(rest, "\n") != 0 {
 		t.Fatalf("printed beyond the RESULT's text: %q", rest)
 	}
-	c, err := ecrproto.Dial(e.ctx(), "tcp", e.ecr, nil)
+	c, err := ecrproto.Dial(e.Ctx(), "tcp", e.ECR, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	st, err := c.Do(e.ctx(), &ecrproto.Message{Type: ecrproto.TypeStatus, Lane: "1", Ref: "RR-1"})
+	st, err := c.Do(e.Ctx(), &ecrproto.Message{Type: ecrproto.TypeStatus, Lane: "1", Ref: "RR-1"})
 	if err != nil || st.Receipt != res.Receipt {
 		t.Fatalf("STATUS receipt differs: %v\n--- STATUS\n%s--- SALE\n%s", err, st.Receipt, res.Receipt)
 	}
@@ -56,16 +56,16 @@ func TestResultReceiptIsThePrintedReceipt(t *testing.T) {
 // ticket QR, whose GS ( k store payload is the ticket ref; the picture
 // renders with the QR drawn.
 func TestSandboxSalePrintsTicketReceipt(t *testing.T) {
-	e := startCtlEnv(t, ctlSetup{})
-	if b := e.cfg.Printers[e.cfg.Lanes[0].Printer].Backend; b != "file" {
+	e := startCtlEnv(t)
+	if b := e.Config.Printers[e.Config.Lanes[0].Printer].Backend; b != "file" {
 		t.Fatalf("lane 1's printer backend is %q, want file", b)
 	}
 	const ref = "TICKET-0042"
-	res := e.sale("1", ref, sandboxCode(0, 52), nil)
+	res := e.Sale("1", ref, sandboxCode(0, 52), nil)
 	if res.Status != ecrproto.StatusApproved || res.AlipayTransID == "" {
 		t.Fatalf("sale: %+v", res)
 	}
-	job, err := os.ReadFile(filepath.Join(e.dir, "receipts", "lane-1.escpos"))
+	job, err := os.ReadFile(filepath.Join(e.Dir, "receipts", "lane-1.escpos"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,18 +6,6 @@ import (
 	"time"
 )
 
-// waitFor polls cond until it holds; the 10 s bound only stops a hung test.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // nextScan receives one scan; the 10 s bound only stops a hung test.
 func nextScan(t *testing.T, ch <-chan Scan) Scan {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // openPty returns a pty pair closed at test end.
@@ -133,7 +134,7 @@ func TestSerialScannerReadsLinesAndSurvivesUnplug(t *testing.T) {
 		OnError: func(err error) { errMu.Lock(); errs = append(errs, err); errMu.Unlock() },
 	})
 	out, stop := runScanner(t, sc)
-	waitFor(t, "scanner connected", func() bool { return sc.State().State == "connected" })
+	testenv.WaitFor(t, 10*time.Second, func() bool { return sc.State().State == "connected" }, "scanner connected")
 
 	// Two codes in one write, CR LF and bare CR terminators, a blank line.
 	m1.Write([]byte("2860123456789012345\r\n\r\n2512345678901234\r"))
@@ -148,12 +149,12 @@ func TestSerialScannerReadsLinesAndSurvivesUnplug(t *testing.T) {
 	m1.Close()
 	s1.Close()
 	os.Remove(link)
-	waitFor(t, "scanner notices unplug", func() bool { return sc.State().State == "connecting" })
+	testenv.WaitFor(t, 10*time.Second, func() bool { return sc.State().State == "connecting" }, "scanner notices unplug")
 
 	// Replug as a new tty node behind the same configured path.
 	m2, s2 := openPty(t)
 	pointLink(t, s2.Name(), link)
-	waitFor(t, "scanner reconnected", func() bool { return sc.State().State == "connected" })
+	testenv.WaitFor(t, 10*time.Second, func() bool { return sc.State().State == "connected" }, "scanner reconnected")
 	m2.Write([]byte("2700000000000000001\n"))
 	if s := nextScan(t, out); s.Code != "2700000000000000001" {
 		t.Fatalf("scan after replug = %+v", s)

@@ -24,6 +24,7 @@ func frame(payload string) []byte {
 const fs = "\x1c"
 
 func TestLRC(t *testing.T) {
+	t.Parallel()
 	// "A" (0x41) ^ ETX (0x03) = 0x42.
 	if got := ecrproto.LRC([]byte("A")); got != 0x42 {
 		t.Fatalf("LRC(A) = %#x", got)
@@ -34,6 +35,7 @@ func TestLRC(t *testing.T) {
 }
 
 func TestFrameReader_Items(t *testing.T) {
+	t.Parallel()
 	var in []byte
 	in = append(in, 0x06, 0x15, 'x', '\r')
 	in = append(in, frame("type=PING"+fs+"id=1")...)
@@ -67,6 +69,7 @@ func TestFrameReader_Items(t *testing.T) {
 }
 
 func TestFrameReader_SplitAcrossReads(t *testing.T) {
+	t.Parallel()
 	in := append(frame("type=PING"+fs+"id=1"), frame("type=PING"+fs+"id=2")...)
 	r := ecrproto.NewFrameReader(bufio.NewReader(iotest.OneByteReader(bytes.NewReader(in))), 0)
 	for _, id := range []string{"1", "2"} {
@@ -82,6 +85,7 @@ func TestFrameReader_SplitAcrossReads(t *testing.T) {
 }
 
 func TestFrameReader_TwoFramesOneRead(t *testing.T) {
+	t.Parallel()
 	in := append(frame("type=PING"+fs+"id=1"), frame("type=PING"+fs+"id=2")...)
 	br := bufio.NewReader(bytes.NewReader(in))
 	br.Peek(len(in)) // both frames in the buffer at once
@@ -95,6 +99,7 @@ func TestFrameReader_TwoFramesOneRead(t *testing.T) {
 }
 
 func TestFrameReader_Oversize(t *testing.T) {
+	t.Parallel()
 	big := frame("type=PING" + fs + "id=" + strings.Repeat("9", 200))
 	badBig := frame("type=PING" + fs + "id=" + strings.Repeat("8", 200))
 	badBig[len(badBig)-1] ^= 0x55
@@ -112,6 +117,7 @@ func TestFrameReader_Oversize(t *testing.T) {
 }
 
 func TestFrameReader_TruncatedFrame(t *testing.T) {
+	t.Parallel()
 	for _, in := range [][]byte{{0x02, 'a', 'b'}, {0x02, 'a', 0x03}} {
 		r := ecrproto.NewFrameReader(bufio.NewReader(bytes.NewReader(in)), 0)
 		if _, err := r.ReadFrame(); !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -121,6 +127,7 @@ func TestFrameReader_TruncatedFrame(t *testing.T) {
 }
 
 func TestDecodeFields(t *testing.T) {
+	t.Parallel()
 	m, err := ecrproto.DecodeFields([]byte("type=SALE" + fs + "id=5" + fs + "lane=1" + fs + "ref=R=1" + fs +
 		"amount=0001250" + fs + "currency=HKD" + fs + "subject=" + fs + "unknown=x" + fs))
 	if err != nil {
@@ -136,6 +143,7 @@ func TestDecodeFields(t *testing.T) {
 }
 
 func TestDecodeFields_Bad(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in    string
 		code, field string
@@ -162,6 +170,7 @@ func TestDecodeFields_Bad(t *testing.T) {
 }
 
 func TestEncodeFrame(t *testing.T) {
+	t.Parallel()
 	b, err := ecrproto.EncodeFrame(&ecrproto.Message{Type: "RESULT", ID: "1", Status: "APPROVED",
 		Amount: ecrproto.Int(1250), Receipt: "a\nb"})
 	if err != nil {

@@ -24,6 +24,7 @@ func wantErr(t *testing.T, err error, code, field string) {
 }
 
 func TestDecodeJSON_Good(t *testing.T) {
+	t.Parallel()
 	in := `{"type":"SALE","id":"7","lane":"1","ref":"R1","amount":1250,"currency":"HKD",` +
 		`"subject":"Zoo \"day\" ticket","barcode":"281234567890123400","future_key":{"x":[1,2]}}`
 	m, err := ecrproto.DecodeJSON([]byte(in))
@@ -44,6 +45,7 @@ func TestDecodeJSON_Good(t *testing.T) {
 }
 
 func TestDecodeJSON_AbsentVersusZero(t *testing.T) {
+	t.Parallel()
 	for in, present := range map[string]bool{
 		`{"type":"REFUND","id":"1"}`:                false,
 		`{"type":"REFUND","id":"1","amount":null}`:  false,
@@ -61,6 +63,7 @@ func TestDecodeJSON_AbsentVersusZero(t *testing.T) {
 }
 
 func TestDecodeJSON_Bad(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in    string
 		code, field string
@@ -93,6 +96,7 @@ func TestDecodeJSON_Bad(t *testing.T) {
 }
 
 func TestDecodeJSON_FieldErrorKeepsID(t *testing.T) {
+	t.Parallel()
 	m, err := ecrproto.DecodeJSON([]byte(`{"amount":12.5,"id":"42","lane":"3"}`))
 	wantErr(t, err, ecrproto.CodeField, "amount")
 	if m.ID != "42" || m.Lane != "3" {
@@ -101,6 +105,7 @@ func TestDecodeJSON_FieldErrorKeepsID(t *testing.T) {
 }
 
 func TestAppendJSON_RoundTrip(t *testing.T) {
+	t.Parallel()
 	m := &ecrproto.Message{Type: "RESULT", ID: "9", Lane: "2", Ref: "R<&>", Amount: ecrproto.Int(0),
 		Status: "APPROVED", Receipt: "line 1\nline 2\t\"q\"\\", AmountCNY: ecrproto.Int(1085)}
 	b, err := ecrproto.AppendJSON(nil, m)
@@ -124,6 +129,7 @@ func TestAppendJSON_RoundTrip(t *testing.T) {
 }
 
 func TestAppendJSON_RefusesUnencodable(t *testing.T) {
+	t.Parallel()
 	_, err := ecrproto.AppendJSON(nil, &ecrproto.Message{Type: "EVENT", Message: "a\x03b"})
 	wantErr(t, err, ecrproto.CodeField, "message")
 	_, err = ecrproto.AppendJSON(nil, &ecrproto.Message{Type: "SALE", Amount: ecrproto.Int(-1)})
@@ -131,6 +137,7 @@ func TestAppendJSON_RefusesUnencodable(t *testing.T) {
 }
 
 func TestJSONReader(t *testing.T) {
+	t.Parallel()
 	big := `{"type":"PING","id":"` + strings.Repeat("x", 200) + `"}`
 	in := "\r\n" + `{"type":"PING","id":"1"}` + "\r\n" + big + "\n" + `{"type":"PING","id":"2"}` + "\n" +
 		"not json\n" + `{"type":"PING","id":"3"}`
@@ -155,6 +162,7 @@ func TestJSONReader(t *testing.T) {
 }
 
 func TestJSONReader_ExactLimit(t *testing.T) {
+	t.Parallel()
 	line := `{"type":"PING","id":"` + strings.Repeat("x", 80) + `"}`
 	r := ecrproto.NewJSONReader(bufio.NewReader(strings.NewReader(line+"\r\n"+line+"x\n")), len(line))
 	if _, err := r.ReadMessage(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // Short timers keep these tests fast; no assertion depends on how long
@@ -114,19 +115,14 @@ func TestServer_ConnectionCap(t *testing.T) {
 
 	// Once the first connection is gone its slot is free again.
 	first.Close()
-	deadline := time.Now().Add(guard)
-	for {
+	testenv.WaitFor(t, guard, func() bool {
 		c := dial(t, "tcp", addr, nil)
-		r := do(t, c, &ecrproto.Message{Type: "PING"})
-		if r.Type == "RESULT" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("slot never freed")
+		if r := do(t, c, &ecrproto.Message{Type: "PING"}); r.Type == "RESULT" {
+			return true
 		}
 		c.Close()
-		time.Sleep(short)
-	}
+		return false
+	}, "the first connection's slot freed")
 }
 
 func TestServer_ShutdownWaitsForInFlight(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // serveRemote serves a remote listener (a shared key) on a 127.0.0.x
@@ -86,20 +87,18 @@ func TestRemote_PerListenerAndPerPeerCaps(t *testing.T) {
 	}
 	// A slot freed is usable again.
 	a1.c.Close()
-	for deadline := time.Now().Add(guard); ; {
+	testenv.WaitFor(t, guard, func() bool {
 		p := dialFrom(t, "127.0.0.5", addr)
 		p.write([]byte(`{"type":"HELLO","id":"h","key":"` + testKey + `"}` + "\n"))
 		p.c.SetReadDeadline(time.Now().Add(guard))
-		if line, err := p.br.ReadBytes('\n'); err == nil {
-			m, _ := ecrproto.DecodeJSON(line[:len(line)-1])
-			wantResult(t, m, ecrproto.StatusOK)
-			break
+		line, err := p.br.ReadBytes('\n')
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the slot of a closed connection was never freed")
-		}
-		time.Sleep(short)
-	}
+		m, _ := ecrproto.DecodeJSON(line[:len(line)-1])
+		wantResult(t, m, ecrproto.StatusOK)
+		return true
+	}, "the slot of a closed connection freed")
 }
 
 // TestRemote_HelloDeadline: a remote connection that sends nothing, or

@@ -12,6 +12,7 @@ func sale() *ecrproto.Message {
 }
 
 func TestValidate_Good(t *testing.T) {
+	t.Parallel()
 	good := []*ecrproto.Message{
 		sale(),
 		{Type: "HELLO", ID: "1", Version: "1"},
@@ -38,6 +39,7 @@ func TestValidate_Good(t *testing.T) {
 }
 
 func TestValidate_Bad(t *testing.T) {
+	t.Parallel()
 	with := func(f func(m *ecrproto.Message)) *ecrproto.Message { m := sale(); f(m); return m }
 	tests := []struct {
 		name        string
@@ -80,6 +82,7 @@ func TestValidate_Bad(t *testing.T) {
 }
 
 func TestMessage_LogValueRedacts(t *testing.T) {
+	t.Parallel()
 	m := &ecrproto.Message{Type: "HELLO", Key: "topsecret", Barcode: "281234567890123400"}
 	s := m.LogValue().String()
 	if strings.Contains(s, "topsecret") || strings.Contains(s, "2812345678901") || !strings.Contains(s, "3400") {
@@ -88,6 +91,7 @@ func TestMessage_LogValueRedacts(t *testing.T) {
 }
 
 func TestValidLaneMatchesValidate(t *testing.T) {
+	t.Parallel()
 	for _, lane := range []string{"1", "lane-2", "Kasse_3", "a=b", strings.Repeat("x", 32),
 		"", "Lane 1", "l\tx", "caf\u00e9", "x\x7f", strings.Repeat("x", 33)} {
 		m := &ecrproto.Message{Type: ecrproto.TypeStatus, ID: "q1", Lane: lane}

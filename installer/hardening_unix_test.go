@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // realTrustHost is the recording fake with the real trust check on real
@@ -25,9 +27,9 @@ func TestInstallChecksRealBinaryAndFolders(t *testing.T) {
 		t.Skip("needs root to chown to another user")
 	}
 	root := t.TempDir()
-	bindir := mkdir(t, filepath.Join(root, "bin"), 0o755)
-	bin := writeFile(t, filepath.Join(bindir, "tillbridge"), 0o755)
-	varDir := mkdir(t, filepath.Join(root, "var"), 0o755)
+	bindir := testenv.MkdirMode(t, filepath.Join(root, "bin"), 0o755)
+	bin := testenv.WriteFile(t, filepath.Join(bindir, "tillbridge"), 0o755, "secret-key")
+	varDir := testenv.MkdirMode(t, filepath.Join(root, "var"), 0o755)
 	plan := func() Plan {
 		p := linuxPlan(t)
 		p.Executable = bin
@@ -61,10 +63,10 @@ func TestInstallChecksRealBinaryAndFolders(t *testing.T) {
 	refused("group-writable binary", bin, func() { _ = os.Chmod(bin, 0o755) })
 	chown(t, bin, nobody, nobody)
 	refused("binary owned by another user", bin, func() { chown(t, bin, 0, 0) })
-	mkdir(t, bindir, 0o777)
-	refused("world-writable binary folder", bindir, func() { mkdir(t, bindir, 0o755) })
-	mkdir(t, varDir, 0o777)
-	refused("world-writable folder above the data folder", varDir, func() { mkdir(t, varDir, 0o755) })
+	testenv.MkdirMode(t, bindir, 0o777)
+	refused("world-writable binary folder", bindir, func() { testenv.MkdirMode(t, bindir, 0o755) })
+	testenv.MkdirMode(t, varDir, 0o777)
+	refused("world-writable folder above the data folder", varDir, func() { testenv.MkdirMode(t, varDir, 0o755) })
 	chown(t, varDir, nobody, nobody)
 	refused("folder above the data folder owned by another user", varDir, func() { chown(t, varDir, 0, 0) })
 

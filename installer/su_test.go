@@ -24,6 +24,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 const (
@@ -178,16 +180,10 @@ func wantState(t *testing.T, name string, want State) {
 // waitReport waits (bounded) until the service's report reads want.
 func waitReport(t *testing.T, p Plan, want string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	var got []byte
-	for time.Now().Before(deadline) {
-		got, _ = os.ReadFile(filepath.Join(p.Paths.Data, suReport))
-		if strings.TrimSpace(string(got)) == want {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("service report %q, want %q", got, want)
+	testenv.WaitFor(t, 15*time.Second, func() bool {
+		got, _ := os.ReadFile(filepath.Join(p.Paths.Data, suReport))
+		return strings.TrimSpace(string(got)) == want
+	}, fmt.Sprintf("the service report reading %q", want))
 }
 
 func checkOwner(t *testing.T, path, user string) {

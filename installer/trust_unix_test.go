@@ -8,35 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // nobody stands in for "another user": the tests run as root, so files are
 // chowned to this uid to belong to someone else.
 const nobody = 65534
-
-// mkdir creates dir with exactly mode (umask-independent).
-func mkdir(t *testing.T, dir string, mode os.FileMode) string {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, mode); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// writeFile writes a file with exactly mode.
-func writeFile(t *testing.T, file string, mode os.FileMode) string {
-	t.Helper()
-	if err := os.WriteFile(file, []byte("secret-key"), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(file, mode); err != nil {
-		t.Fatal(err)
-	}
-	return file
-}
 
 func chown(t *testing.T, path string, uid, gid int) {
 	t.Helper()
@@ -76,8 +54,8 @@ func TestCheckSecretFileOwnerAndFolders(t *testing.T) {
 	root := t.TempDir()
 	svc := Account{UID: nobody, GID: nobody}
 
-	dir := mkdir(t, filepath.Join(root, "ok"), 0o750)
-	key := writeFile(t, filepath.Join(dir, "md5.key"), 0o600)
+	dir := testenv.MkdirMode(t, filepath.Join(root, "ok"), 0o750)
+	key := testenv.WriteFile(t, filepath.Join(dir, "md5.key"), 0o600, "secret-key")
 	if err := CheckSecretFileFor(key, ProcessAccount()); err != nil {
 		t.Errorf("root-owned 0600 key in a 0750 root folder: %v", err)
 	}
@@ -110,25 +88,25 @@ func TestCheckSecretFileOwnerAndFolders(t *testing.T) {
 		name string
 		mode os.FileMode
 	}{{"group-writable folder", 0o770}, {"world-writable folder", 0o777}, {"sticky world-writable folder", 0o777 | os.ModeSticky}} {
-		d := mkdir(t, filepath.Join(root, strings.ReplaceAll(c.name, " ", "-")), c.mode)
-		k := writeFile(t, filepath.Join(d, "md5.key"), 0o600)
+		d := testenv.MkdirMode(t, filepath.Join(root, strings.ReplaceAll(c.name, " ", "-")), c.mode)
+		k := testenv.WriteFile(t, filepath.Join(d, "md5.key"), 0o600, "secret-key")
 		wantUntrusted(t, c.name, CheckSecretFileFor(k, ProcessAccount()), d, "writable by its group or by everyone", "chmod go-w")
 	}
 
 	// A folder further up: world-writable is refused, unless it is
 	// root-owned and sticky (like /tmp, which holds t.TempDir()).
-	up := mkdir(t, filepath.Join(root, "up"), 0o777)
-	inner := mkdir(t, filepath.Join(up, "etc"), 0o750)
-	k := writeFile(t, filepath.Join(inner, "md5.key"), 0o600)
+	up := testenv.MkdirMode(t, filepath.Join(root, "up"), 0o777)
+	inner := testenv.MkdirMode(t, filepath.Join(up, "etc"), 0o750)
+	k := testenv.WriteFile(t, filepath.Join(inner, "md5.key"), 0o600, "secret-key")
 	wantUntrusted(t, "world-writable grandparent", CheckSecretFileFor(k, ProcessAccount()), up, "mode 0777")
-	mkdir(t, up, 0o777|os.ModeSticky)
+	testenv.MkdirMode(t, up, 0o777|os.ModeSticky)
 	if err := CheckSecretFileFor(k, ProcessAccount()); err != nil {
 		t.Errorf("root-owned sticky grandparent: %v", err)
 	}
 
-	other := mkdir(t, filepath.Join(root, "other"), 0o755)
+	other := testenv.MkdirMode(t, filepath.Join(root, "other"), 0o755)
 	chown(t, other, nobody, nobody)
-	k = writeFile(t, filepath.Join(other, "md5.key"), 0o600)
+	k = testenv.WriteFile(t, filepath.Join(other, "md5.key"), 0o600, "secret-key")
 	wantUntrusted(t, "folder owned by another user", CheckSecretFileFor(k, ProcessAccount()), other, "owned by uid 65534")
 	if err := CheckSecretFileFor(k, svc); err != nil {
 		t.Errorf("folder owned by the service account: %v", err)
@@ -137,8 +115,8 @@ func TestCheckSecretFileOwnerAndFolders(t *testing.T) {
 
 func TestCheckTrustedBinary(t *testing.T) {
 	needRoot(t)
-	dir := mkdir(t, filepath.Join(t.TempDir(), "bin"), 0o755)
-	bin := writeFile(t, filepath.Join(dir, "tillbridge"), 0o755)
+	dir := testenv.MkdirMode(t, filepath.Join(t.TempDir(), "bin"), 0o755)
+	bin := testenv.WriteFile(t, filepath.Join(dir, "tillbridge"), 0o755, "secret-key")
 	if err := CheckTrustedBinary(bin); err != nil {
 		t.Fatalf("root 0755 binary in a root 0755 folder: %v", err)
 	}
@@ -152,15 +130,15 @@ func TestCheckTrustedBinary(t *testing.T) {
 	chown(t, bin, nobody, nobody)
 	wantUntrusted(t, "binary owned by another user", CheckTrustedBinary(bin), bin, "owned by uid 65534", "chown root:root")
 	chown(t, bin, 0, 0)
-	mkdir(t, dir, 0o777)
+	testenv.MkdirMode(t, dir, 0o777)
 	wantUntrusted(t, "world-writable folder", CheckTrustedBinary(bin), dir, "mode 0777")
-	mkdir(t, dir, 0o777|os.ModeSticky)
+	testenv.MkdirMode(t, dir, 0o777|os.ModeSticky)
 	wantUntrusted(t, "sticky folder holding the binary", CheckTrustedBinary(bin), dir, "mode 0777")
-	mkdir(t, dir, 0o755)
+	testenv.MkdirMode(t, dir, 0o755)
 	chown(t, dir, nobody, nobody)
 	wantUntrusted(t, "folder owned by another user", CheckTrustedBinary(bin), dir, "owned by uid 65534")
 	chown(t, dir, 0, 0)
-	link := filepath.Join(mkdir(t, filepath.Join(t.TempDir(), "l"), 0o755), "tb")
+	link := filepath.Join(testenv.MkdirMode(t, filepath.Join(t.TempDir(), "l"), 0o755), "tb")
 	if err := os.Symlink(bin, link); err != nil {
 		t.Fatal(err)
 	}
@@ -175,10 +153,10 @@ func TestCheckTrustedFolders(t *testing.T) {
 	if err := CheckTrustedFolders(filepath.Join(root, "a", "b", "data"), "data folder"); err != nil {
 		t.Errorf("missing folders under a trusted root: %v", err)
 	}
-	open := mkdir(t, filepath.Join(root, "open"), 0o777)
+	open := testenv.MkdirMode(t, filepath.Join(root, "open"), 0o777)
 	wantUntrusted(t, "world-writable parent", CheckTrustedFolders(filepath.Join(open, "data"), "data folder"), open, "data folder")
 	// The folder itself is the installer's to create and own.
-	own := mkdir(t, filepath.Join(root, "own"), 0o777)
+	own := testenv.MkdirMode(t, filepath.Join(root, "own"), 0o777)
 	if err := CheckTrustedFolders(own, "data folder"); err != nil {
 		t.Errorf("the folder itself is not checked: %v", err)
 	}
@@ -186,11 +164,11 @@ func TestCheckTrustedFolders(t *testing.T) {
 
 func TestCheckSocketFolder(t *testing.T) {
 	root := t.TempDir()
-	priv := mkdir(t, filepath.Join(root, "run"), 0o750)
+	priv := testenv.MkdirMode(t, filepath.Join(root, "run"), 0o750)
 	if err := CheckSocketFolder(filepath.Join(priv, "ecr.sock"), "control socket"); err != nil {
 		t.Errorf("0750 folder: %v", err)
 	}
-	pub := mkdir(t, filepath.Join(root, "tmp"), 0o777|os.ModeSticky)
+	pub := testenv.MkdirMode(t, filepath.Join(root, "tmp"), 0o777|os.ModeSticky)
 	wantUntrusted(t, "sticky world-writable folder", CheckSocketFolder(filepath.Join(pub, "c.sock"), "control socket"),
 		pub, "writable by everyone", "control socket")
 	wantUntrusted(t, "missing folder under a world-writable one",

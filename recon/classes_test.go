@@ -14,6 +14,7 @@ import (
 // TestReconcileDay runs one real day (sandbox gateway, engine, journal) and
 // plants each mismatch class in the sandbox's files, one at a time.
 func TestReconcileDay(t *testing.T) {
+	t.Parallel()
 	d := newDay(t)
 	paid1, paid2, cancel, declined, refund := d.ops["paid1"], d.ops["paid2"], d.ops["cancel"], d.ops["declined"], d.ops["refund"]
 
@@ -147,6 +148,7 @@ func TestReconcileDay(t *testing.T) {
 // and one ECR sale paid under two ids (the till reinstalled, its ref
 // reused) is a duplicate payment.
 func TestReconcileSeveralJournals(t *testing.T) {
+	t.Parallel()
 	d := newDay(t)
 	srvURL := startGateway(t, d.sb)
 	j2 := filepath.Join(d.dir, "till2.db")

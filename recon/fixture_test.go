@@ -11,6 +11,7 @@ import (
 
 	"github.com/tillbridge/tillbridge/alipay"
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/queue"
 	"github.com/tillbridge/tillbridge/queue/alipaygw"
 	"github.com/tillbridge/tillbridge/recon"
@@ -116,18 +117,15 @@ func runSales(t *testing.T, base, journal, terminal string, clock func() time.Ti
 // the bound only keeps a broken engine from hanging the test).
 func waitFinal(t *testing.T, e *queue.Engine, id string) queue.Operation {
 	t.Helper()
-	for i := 0; i < 3000; i++ {
-		op, err := e.Get(context.Background(), id)
-		if err != nil {
+	var op queue.Operation
+	testenv.WaitFor(t, testenv.Bound, func() bool {
+		var err error
+		if op, err = e.Get(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		if op.Final() {
-			return op
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("operation %s never became final", id)
-	return queue.Operation{}
+		return op.Final()
+	}, "operation "+id+" final")
+	return op
 }
 
 // files writes the sandbox's transaction file of testDay and the

@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/validate"
 )
 
@@ -50,24 +50,6 @@ func configuredGateway(t *testing.T) (*daemon.Config, *sandbox.Server) {
 	return c, sb
 }
 
-// syncBuffer is a goroutine-safe prompt output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestValidateConfiguredInteractive plays the person at the till: each
 // prompt is answered with a code typed on stdin (sandbox scenario codes,
 // since the "configured" gateway here is a sandbox). Sandbox-only cases do
@@ -78,7 +60,7 @@ func TestValidateConfiguredInteractive(t *testing.T) {
 	for i, sc := range []int{0, 10, 11, 0, 0, 0, 0} { // SPOT-001, 003, 004, CANCEL, REFUND, REFUND-REPEAT, LOST-RESULT
 		lines = append(lines, fmt.Sprintf("2812345678%06d%02d", i, sc))
 	}
-	prompts := &syncBuffer{}
+	prompts := &testenv.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), testBound)
 	defer cancel()
 	rep, err := validate.Run(ctx, validate.Options{Against: validate.AgainstConfigured, Config: cfg, OutDir: t.TempDir(),
@@ -131,7 +113,7 @@ func TestValidateStepTimeout(t *testing.T) {
 	cfg, sb := configuredGateway(t)
 	ctx, cancel := context.WithTimeout(context.Background(), testBound)
 	defer cancel()
-	prompts := &syncBuffer{}
+	prompts := &testenv.Buffer{}
 	rep, err := validate.Run(ctx, validate.Options{Against: validate.AgainstConfigured, Config: cfg, OutDir: t.TempDir(),
 		Cases: []string{"SPOT-001"}, In: strings.NewReader(""), Out: prompts, StepTimeout: 300 * time.Millisecond})
 	if err != nil {

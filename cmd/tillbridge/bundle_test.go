@@ -2,13 +2,11 @@ package main
 
 import (
 	"archive/zip"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +14,8 @@ import (
 
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // planted are the secrets and full customer codes a redaction test plants.
@@ -53,23 +53,22 @@ func rsaTill(t *testing.T) (*till, planted) {
 	keys := t.TempDir()
 	p := planted{md5Key: randomHex(t, 16), sharedKey: randomHex(t, 16),
 		privatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(merchant)}))}
-	writeFile(t, filepath.Join(keys, "merchant.pem"), 0o600, p.privatePEM)
+	testenv.WriteFile(t, filepath.Join(keys, "merchant.pem"), 0o600, p.privatePEM)
 	pub, err := x509.MarshalPKIXPublicKey(&alipayKey.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(keys, "alipay.pem"), 0o644, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})))
-	tl := startTill(t, tillSetup{
-		sandbox: func(o *daemon.SandboxOptions) {
+	testenv.WriteFile(t, filepath.Join(keys, "alipay.pem"), 0o644, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})))
+	tl := startTill(t,
+		daemonenv.WithSandbox(func(o *daemon.SandboxOptions) {
 			o.Gateway.AlipayPrivateKey, o.Gateway.MerchantPublicKey = alipayKey, &merchant.PublicKey
-		},
-		config: func(c *daemon.Config) {
+		}),
+		daemonenv.WithConfig(func(c *daemon.Config) {
 			c.Gateway.SignType = "RSA2"
 			c.Gateway.PrivateKeyFile, c.Gateway.AlipayPublicKeyFile = filepath.Join(keys, "merchant.pem"), filepath.Join(keys, "alipay.pem")
 			c.Gateway.MD5Key, c.Gateway.MD5KeyFile = p.md5Key, ""
 			c.Listen[0].SharedKey = p.sharedKey
-		},
-	})
+		}))
 	return tl, p
 }
 
@@ -98,7 +97,7 @@ func TestRedactionOfLogsAndSupportBundle(t *testing.T) {
 	if code, out, _ := tl.cli("gateway-check"); code != exitOK {
 		t.Fatalf("gateway-check with RSA2: exit %d\n%s", code, out)
 	}
-	logFile := tl.cfg.Daemon.LogFile
+	logFile := tl.Config.Daemon.LogFile
 	logged := readFile(t, logFile)
 	if !strings.Contains(logged, "gateway call") || !strings.Contains(logged, "3400") {
 		t.Fatalf("the log lacks the sale:\n%s", logged)
@@ -110,7 +109,7 @@ func TestRedactionOfLogsAndSupportBundle(t *testing.T) {
 		p.sharedKey + `","pem":"` + strings.Split(p.privatePEM, "\n")[1] + `","receipt":"Ref: 1\n` + p.codes[1] +
 		`","partner_trans_id":"TBSANDBOX2202611251943322REFRPJE"}` + "\n"
 	rotated := filepath.Join(filepath.Dir(logFile), "tillbridge-2026-03-04T05-06-07.008.log")
-	writeFile(t, rotated, 0o600, leak)
+	testenv.WriteFile(t, rotated, 0o600, leak)
 	files := bundleFiles(t, tl)
 	for _, name := range []string{"status.json", "version.json", "config.redacted.toml", "devices.json",
 		"gateway-check.json", "journal.json", "manual-operations.json", "logs/tillbridge.log", "README.txt", "service.json"} {
@@ -139,17 +138,10 @@ func TestRedactionOfLogsAndSupportBundle(t *testing.T) {
 
 // scanIdle sends a SCAN for a lane that waits for nothing.
 func (tl *till) scanIdle(lane, code string) {
-	tl.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), diagBound)
-	defer cancel()
-	c, err := ecrproto.Dial(ctx, "tcp", tl.ecr, &ecrproto.ClientOptions{Key: tl.key})
-	if err != nil {
-		tl.t.Fatal(err)
-	}
-	defer c.Close()
-	res, err := c.Do(ctx, &ecrproto.Message{Type: ecrproto.TypeScan, Lane: lane, Barcode: code})
-	if err != nil || res.Type != ecrproto.TypeError {
-		tl.t.Fatalf("scan for an idle lane: %v %+v", err, res)
+	tl.T.Helper()
+	res, _ := tl.Do(&ecrproto.ClientOptions{Key: tl.key}, &ecrproto.Message{Type: ecrproto.TypeScan, Lane: lane, Barcode: code})
+	if res.Type != ecrproto.TypeError {
+		tl.T.Fatalf("scan for an idle lane: %+v", res)
 	}
 }
 
@@ -174,30 +166,16 @@ func bundleFiles(t *testing.T, tl *till) map[string]string {
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("bundle file: %v %v", err, fi)
 	}
-	zr, err := zip.OpenReader(out)
+	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
-	files := map[string]string{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[f.Name] = string(b)
-	}
-	return files
+	return testenv.Unzip(t, data)
 }
 
 func TestSupportBundleWithoutTheDaemon(t *testing.T) {
-	tl := startTill(t, tillSetup{})
-	tl.stop()
+	tl := startTill(t)
+	tl.Stop()
 	out := filepath.Join(t.TempDir(), "b.zip")
 	code, stdout, errOut := tl.cli("support-bundle", out)
 	if code != exitOK || !strings.Contains(errOut, "making the bundle here") {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // validConfig is a minimal valid configuration whose MD5 key file is
@@ -29,21 +31,11 @@ printer = "front"
 `, dir)
 }
 
-func writeFile(t *testing.T, path string, mode os.FileMode, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tillbridge.toml")
-	writeFile(t, file, 0o600, validConfig(dir))
-	writeFile(t, filepath.Join(dir, "md5.key"), 0o600, "0123456789abcdef0123456789abcdef\n")
+	testenv.WriteFile(t, file, 0o600, validConfig(dir))
+	testenv.WriteFile(t, filepath.Join(dir, "md5.key"), 0o600, "0123456789abcdef0123456789abcdef\n")
 	code, out, errOut := run(t, "config", "check", file)
 	if code != exitOK || !strings.Contains(out, file+": OK (1 lanes, sign type MD5)") {
 		t.Fatalf("valid config: exit %d\n%s%s", code, out, errOut)
@@ -64,8 +56,8 @@ func TestConfigCheck(t *testing.T) {
 			[]string{"gateway.md5_key_file:", "readable by group or others", "chmod 600"}},
 	}
 	for _, c := range cases {
-		writeFile(t, file, 0o600, c.config)
-		writeFile(t, filepath.Join(dir, "md5.key"), c.keyMode, "0123456789abcdef0123456789abcdef\n")
+		testenv.WriteFile(t, file, 0o600, c.config)
+		testenv.WriteFile(t, filepath.Join(dir, "md5.key"), c.keyMode, "0123456789abcdef0123456789abcdef\n")
 		code, out, _ := run(t, "config", "check", file)
 		for _, w := range c.want {
 			if code != exitFailure || !strings.Contains(out, w) {
@@ -78,9 +70,9 @@ func TestConfigCheck(t *testing.T) {
 func TestConfigCheckJSONAndBadKey(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tillbridge.toml")
-	writeFile(t, file, 0o600, strings.Replace(validConfig(dir), `md5_key_file = "md5.key"`,
+	testenv.WriteFile(t, file, 0o600, strings.Replace(validConfig(dir), `md5_key_file = "md5.key"`,
 		"sign_type = \"RSA2\"\nprivate_key_file = \"merchant.pem\"\nalipay_public_key_file = \"alipay.pem\"", 1))
-	writeFile(t, filepath.Join(dir, "merchant.pem"), 0o600, "-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n")
+	testenv.WriteFile(t, filepath.Join(dir, "merchant.pem"), 0o600, "-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n")
 	code, out, _ := run(t, "config", "check", "--json", file)
 	var rep configReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFailure || rep.OK {
@@ -89,7 +81,7 @@ func TestConfigCheckJSONAndBadKey(t *testing.T) {
 	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "gateway.alipay_public_key_file") {
 		t.Fatalf("missing public key: %q", rep.Problems)
 	}
-	writeFile(t, filepath.Join(dir, "alipay.pem"), 0o644, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+	testenv.WriteFile(t, filepath.Join(dir, "alipay.pem"), 0o644, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
 	code, out, _ = run(t, "config", "check", file)
 	if code != exitFailure || !strings.Contains(out, "gateway keys:") || !strings.Contains(out, "merchant.pem") ||
 		strings.Contains(out, "not a key") {

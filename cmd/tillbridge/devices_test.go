@@ -9,7 +9,7 @@ import (
 )
 
 func TestDevicesCommand(t *testing.T) {
-	tl := startTill(t, tillSetup{})
+	tl := startTill(t)
 	code, out, _ := tl.cli("devices")
 	if code != exitOK || !strings.Contains(out, "lane-1") || !strings.Contains(out, "simulated") ||
 		!strings.Contains(out, "USB devices:") || strings.Contains(out, "not running") {
@@ -21,7 +21,7 @@ func TestDevicesCommand(t *testing.T) {
 		len(rep.Lanes[0].States) != 2 {
 		t.Fatalf("devices --json: exit %d, %v\n%s", code, err, out)
 	}
-	tl.stop()
+	tl.Stop()
 	code, out, _ = tl.cli("devices")
 	if code != exitOK || !strings.Contains(out, "the daemon is not running") || !strings.Contains(out, "serial ports:") {
 		t.Fatalf("devices without the daemon: exit %d\n%s", code, out)

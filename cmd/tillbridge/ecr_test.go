@@ -1,45 +1,25 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
-
-// safeBuffer is a bytes.Buffer safe for the daemon's and the test's
-// goroutines.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startDaemon runs `tillbridge run --sandbox` in-process on loopback ports
 // with short timings and returns the ECR address.
 func startDaemon(t *testing.T) string {
 	t.Helper()
-	out := &safeBuffer{}
+	out := &testenv.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- runMain(ctx, cmdIO{strings.NewReader(""), out, &safeBuffer{}}, []string{"run", "--sandbox",
+		done <- runMain(ctx, cmdIO{strings.NewReader(""), out, &testenv.Buffer{}}, []string{"run", "--sandbox",
 			"--data", t.TempDir(), "--ecr-listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--lanes", "2",
 			"--first-query", "50ms", "--query-interval", "50ms", "--pay-deadline", "1s", "--backoff-min", "50ms",
 			"--backoff-max", "100ms", "--sandbox-confirm-delay", "200ms", "--log-level", "warn"})
@@ -55,18 +35,20 @@ func startDaemon(t *testing.T) string {
 			t.Error("run did not stop")
 		}
 	})
-	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	var addr string
+	testenv.WaitFor(t, testenv.Bound, func() bool {
 		for _, line := range strings.Split(out.String(), "\n") {
 			if f := strings.Fields(line); len(f) >= 4 && f[0] == "ECR" && f[1] == "protocol:" {
-				if !strings.Contains(out.String(), "tillbridge ecr sale --addr "+f[3]) {
-					t.Errorf("start-up help lacks the test sale command:\n%s", out)
-				}
-				return f[3]
+				addr = f[3]
+				return true
 			}
 		}
+		return false
+	}, "the start-up help's ECR address")
+	if !strings.Contains(out.String(), "tillbridge ecr sale --addr "+addr) {
+		t.Errorf("start-up help lacks the test sale command:\n%s", out)
 	}
-	t.Fatalf("no start-up help:\n%s", out)
-	return ""
+	return addr
 }
 
 func TestECRSaleAndExitCodes(t *testing.T) {

@@ -9,10 +9,11 @@ import (
 
 	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 func TestGatewayCheckCommand(t *testing.T) {
-	tl := startTill(t, tillSetup{})
+	tl := startTill(t)
 	code, out, _ := tl.cli("gateway-check")
 	if code != exitOK || !strings.Contains(out, "verdict: ok") || !strings.Contains(out, "signature verified: yes") {
 		t.Fatalf("gateway-check: exit %d\n%s", code, out)
@@ -25,12 +26,12 @@ func TestGatewayCheckCommand(t *testing.T) {
 }
 
 func TestGatewayCheckCommandWrongKey(t *testing.T) {
-	tl := startTill(t, tillSetup{config: func(c *daemon.Config) {
+	tl := startTill(t, daemonenv.WithConfig(func(c *daemon.Config) {
 		c.Gateway.MD5KeyFile = filepath.Join(t.TempDir(), "wrong.key")
 		if err := os.WriteFile(c.Gateway.MD5KeyFile, []byte("ffffffffffffffffffffffffffffffff"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-	}})
+	}))
 	code, out, _ := tl.cli("gateway-check")
 	if code != exitFailure || !strings.Contains(out, "verdict: key_mismatch") || !strings.Contains(out, "ILLEGAL_SIGN") {
 		t.Fatalf("gateway-check with a wrong key: exit %d\n%s", code, out)

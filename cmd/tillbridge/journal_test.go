@@ -10,7 +10,7 @@ import (
 )
 
 func TestJournalExportCommand(t *testing.T) {
-	tl := startTill(t, tillSetup{})
+	tl := startTill(t)
 	tl.sale("1", "J-1", "281234567890120001")
 	out := filepath.Join(t.TempDir(), "day.csv")
 	today := time.Now().Format(time.DateOnly)

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func run(t *testing.T, args ...string) (int, string, string) {
+func run(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := runMain(context.Background(), cmdIO{strings.NewReader(""), &out, &errb}, args)

@@ -8,12 +8,12 @@ import (
 )
 
 func TestPrintTestCommand(t *testing.T) {
-	tl := startTill(t, tillSetup{})
+	tl := startTill(t)
 	code, out, errOut := tl.cli("print-test", "--lane", "2")
 	if code != exitOK || !strings.Contains(out, "printed the test page") {
 		t.Fatalf("print-test: exit %d\n%s%s", code, out, errOut)
 	}
-	job, err := os.ReadFile(filepath.Join(tl.dir, "receipts", "lane-2.escpos"))
+	job, err := os.ReadFile(filepath.Join(tl.Dir, "receipts", "lane-2.escpos"))
 	if err != nil || !strings.Contains(string(job), "tillbridge test print") {
 		t.Fatalf("test page: %v", err)
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
 	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // TestQueueCommandsResolveAManualSale takes a sale to MANUAL (gateway down
 // past the pending expiry), sees status exit 4, and resolves it by hand.
 func TestQueueCommandsResolveAManualSale(t *testing.T) {
-	tl := startTill(t, tillSetup{config: func(c *daemon.Config) { c.Payment.PendingExpiry = 700 * time.Millisecond }})
-	if err := tl.sb.Server().SetFault(sandbox.Fault{Kind: sandbox.FaultDown}); err != nil {
+	tl := startTill(t, daemonenv.WithConfig(func(c *daemon.Config) { c.Payment.PendingExpiry = 700 * time.Millisecond }))
+	if err := tl.Sandbox.Server().SetFault(sandbox.Fault{Kind: sandbox.FaultDown}); err != nil {
 		t.Fatal(err)
 	}
 	tl.sale("1", "M-1", "281234567890120007")
@@ -38,8 +39,8 @@ func TestQueueCommandsResolveAManualSale(t *testing.T) {
 		t.Fatalf("queue show: exit %d\n%s", code, out)
 	}
 	checkQueueUsage(t, tl, id)
-	tl.sb.Server().ClearFaults()
-	code, out, errOut := run(t, "queue", "resolve", id, "--data", tl.dir, "--state", "declined",
+	tl.Sandbox.Server().ClearFaults()
+	code, out, errOut := run(t, "queue", "resolve", id, "--data", tl.Dir, "--state", "declined",
 		"--reason", "TRADE_NOT_EXIST in the sandbox ledger", "--operator", "tech-anna")
 	if code != exitOK || !strings.Contains(out, id+" is now declined (resolved by tech-anna: TRADE_NOT_EXIST") {
 		t.Fatalf("queue resolve: exit %d\n%s%s", code, out, errOut)

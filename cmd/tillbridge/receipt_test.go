@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -28,15 +29,7 @@ func TestReceiptPreviewSample(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, stdout)
 		}
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readPNG(t, out)
 	if w := img.Bounds().Dx(); w != 384+32 {
 		t.Fatalf("58 mm preview is %d px wide", w)
 	}
@@ -119,7 +112,7 @@ func TestReceiptPreviewSaleHook(t *testing.T) {
 // made, through the control API: the picture decodes, and the text holds
 // the amount, Alipay's transaction id and the ref.
 func TestReceiptPreviewOfJournaledSale(t *testing.T) {
-	tl := startTill(t, tillSetup{})
+	tl := startTill(t)
 	res := tl.sale("1", "RP-1", "281234567890123400")
 	if res.Status != ecrproto.StatusApproved || res.AlipayTransID == "" {
 		t.Fatalf("sale: %+v", res)
@@ -137,14 +130,8 @@ func TestReceiptPreviewOfJournaledSale(t *testing.T) {
 	if strings.Contains(out, "281234567890123400") {
 		t.Errorf("preview shows the full customer code:\n%s", out)
 	}
-	f, err := os.Open(png1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil || img.Bounds().Dx() < 576 || img.Bounds().Dy() < 200 {
-		t.Fatalf("picture: %v %v", err, img.Bounds())
+	if img := readPNG(t, png1); img.Bounds().Dx() < 576 || img.Bounds().Dy() < 200 {
+		t.Fatalf("picture: %v", img.Bounds())
 	}
 	for _, c := range []struct {
 		args []string
@@ -161,9 +148,24 @@ func TestReceiptPreviewOfJournaledSale(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d with %q\n%s%s", c.args, code, c.exit, c.want, out, errOut)
 		}
 	}
-	tl.stop()
+	tl.Stop()
 	if code, _, errOut := tl.cli("receipt", "preview", "--sale", "RP-1", "--lane", "1", "--text"); code != exitNoDaemon ||
 		!strings.Contains(errOut, "not running") {
 		t.Fatalf("daemon stopped: exit %d %s", code, errOut)
 	}
+}
+
+// readPNG decodes the PNG file at path.
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }

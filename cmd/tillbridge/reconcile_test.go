@@ -13,6 +13,7 @@ import (
 	"github.com/tillbridge/tillbridge/alipay"
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/queue"
 	"github.com/tillbridge/tillbridge/queue/alipaygw"
 	"github.com/tillbridge/tillbridge/recon"
@@ -52,10 +53,10 @@ func reconDay(t *testing.T, dir string) (*sandbox.Server, string, string, string
 		t.Fatal(err)
 	}
 	op := sub.Op
-	for i := 0; i < 3000 && !op.Final(); i++ {
-		time.Sleep(10 * time.Millisecond)
+	testenv.WaitFor(t, testenv.Bound, func() bool {
 		op, _ = e.Get(ctx, op.ID)
-	}
+		return op.Final()
+	}, "the sale final")
 	cancel()
 	<-done
 	e.Close(context.Background())

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tillbridge/tillbridge/daemon/datalock"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // TestRunProductionDataDirInUse: `tillbridge run --config FILE` on a data
@@ -23,8 +24,8 @@ func TestRunProductionDataDirInUse(t *testing.T) {
 	file := filepath.Join(dir, "tillbridge.toml")
 	cfg := strings.Replace(validConfig(dir), "data_dir = \""+dir+"\"", "data_dir = \""+data+"\"", 1) +
 		"\n[[listen]]\naddress = \"127.0.0.1:0\"\n"
-	writeFile(t, file, 0o600, cfg)
-	writeFile(t, filepath.Join(dir, "md5.key"), 0o600, "0123456789abcdef0123456789abcdef\n")
+	testenv.WriteFile(t, file, 0o600, cfg)
+	testenv.WriteFile(t, filepath.Join(dir, "md5.key"), 0o600, "0123456789abcdef0123456789abcdef\n")
 	l, err := datalock.Acquire(data)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/daemon/logging"
 	"github.com/tillbridge/tillbridge/installer"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
 // fakeSystemLog records what reaches the system log.
@@ -50,8 +51,8 @@ func TestRunLogsRedactEveryConfiguredSecret(t *testing.T) {
 	p := planted{md5Key: randomHex(t, 16), sharedKey: randomHex(t, 8),
 		privatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))}
 	fileKey := randomHex(t, 12)
-	writeFile(t, filepath.Join(dir, "merchant.pem"), 0o600, p.privatePEM)
-	writeFile(t, filepath.Join(dir, "shared.key"), 0o600, fileKey+"\n")
+	testenv.WriteFile(t, filepath.Join(dir, "merchant.pem"), 0o600, p.privatePEM)
+	testenv.WriteFile(t, filepath.Join(dir, "shared.key"), 0o600, fileKey+"\n")
 	cfg := daemon.NewConfig()
 	cfg.Gateway.MD5Key, cfg.Gateway.PrivateKeyFile = p.md5Key, filepath.Join(dir, "merchant.pem")
 	cfg.Listen = []daemon.ListenConfig{{SharedKey: p.sharedKey}, {SharedKeyFile: filepath.Join(dir, "shared.key")}}
@@ -108,7 +109,7 @@ func TestCheckSecretsInlineKeyInConfig(t *testing.T) {
 		t.Skip("file modes: Windows checks the ACL instead")
 	}
 	file := filepath.Join(t.TempDir(), "tillbridge.toml")
-	writeFile(t, file, 0o644, "# inline key\n")
+	testenv.WriteFile(t, file, 0o644, "# inline key\n")
 	cfg := daemon.NewConfig()
 	if err := checkSecrets(file, cfg); err != nil {
 		t.Fatalf("no inline key: %v", err)
@@ -118,7 +119,7 @@ func TestCheckSecretsInlineKeyInConfig(t *testing.T) {
 	if err := checkSecrets(file, cfg); !errors.As(err, &insecure) {
 		t.Fatalf("inline key in a 0644 config: %v", err)
 	}
-	writeFile(t, file, 0o600, "# inline key\n")
+	testenv.WriteFile(t, file, 0o600, "# inline key\n")
 	if err := checkSecrets(file, cfg); err != nil {
 		t.Fatalf("inline key in a 0600 config: %v", err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -15,30 +14,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tillbridge/tillbridge/alipay"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 const (
 	sbPartner = "2088000000007430"
@@ -51,26 +32,24 @@ const (
 func startSandboxCmd(t *testing.T, args ...string) (gateway string, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &testenv.Buffer{}, &testenv.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- runMain(ctx, cmdIO{strings.NewReader(""), out, errb}, append([]string{"sandbox"}, args...))
 	}()
 	re := regexp.MustCompile(`gateway: (http://\S+/gateway\.do)`)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1], func() int { cancel(); return <-done }
-		}
+	t.Cleanup(cancel)
+	var m []string
+	testenv.WaitFor(t, 10*time.Second, func() bool {
 		select {
 		case code := <-done:
-			cancel()
 			t.Fatalf("sandbox exited with %d: %s", code, errb.String())
 		default:
 		}
-	}
-	cancel()
-	t.Fatalf("no gateway line printed: %q %q", out.String(), errb.String())
-	return "", nil
+		m = re.FindStringSubmatch(out.String())
+		return m != nil
+	}, "the gateway line")
+	return m[1], func() int { cancel(); return <-done }
 }
 
 // sbAnswer is the part of a gateway answer these tests read.

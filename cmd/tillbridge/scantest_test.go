@@ -6,7 +6,7 @@ import (
 )
 
 func TestScanTestCommand(t *testing.T) {
-	tl := startTill(t, tillSetup{})
+	tl := startTill(t)
 	code, out, errOut := tl.cli("scan-test", "--lane", "1", "--timeout", "100ms")
 	if code != exitFailure || !strings.Contains(out, "nothing was scanned in 100ms") {
 		t.Fatalf("scan-test with nothing scanned: exit %d\n%s%s", code, out, errOut)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,8 @@ import (
 	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/daemon"
 	"github.com/tillbridge/tillbridge/ecrproto"
+	"github.com/tillbridge/tillbridge/internal/testenv"
+	"github.com/tillbridge/tillbridge/internal/testenv/daemonenv"
 )
 
 // diagBound bounds every wait of the diagnostics tests; none asserts on
@@ -20,135 +21,57 @@ import (
 const diagBound = 30 * time.Second
 
 // till is the daemon run as `tillbridge run` runs it (runDaemon: the
-// production logging), on an in-process sandbox.
+// production logging), on an in-process sandbox (daemonenv).
 type till struct {
-	t    *testing.T
-	dir  string
-	sb   *daemon.Sandbox
-	cfg  *daemon.Config
-	ecr  string
-	key  string // the ECR shared key, if any
-	stop func()
-}
-
-// tillSetup adjusts the sandbox and the daemon's configuration.
-type tillSetup struct {
-	sandbox func(*daemon.SandboxOptions)
-	config  func(*daemon.Config)
+	*daemonenv.Env
+	key string // the ECR shared key, if any
 }
 
 // startTill runs a daemon with 2 lanes on short timings, logging at trace
-// level to DATA/tillbridge.log, and waits until it is ready.
-func startTill(t *testing.T, setup tillSetup) *till {
+// level to DATA/tillbridge.log, and waits until it is ready; opts adjust
+// the sandbox and the configuration.
+func startTill(t *testing.T, opts ...daemonenv.Option) *till {
 	t.Helper()
-	dir := t.TempDir()
-	pay := daemon.NewConfig().Payment
-	pay.FirstQuery, pay.QueryInterval, pay.PayDeadline = 80*time.Millisecond, 80*time.Millisecond, 1500*time.Millisecond
-	pay.BackoffMin, pay.BackoffMax = 50*time.Millisecond, 200*time.Millisecond
-	so := daemon.SandboxOptions{DataDir: dir, ECRListen: "127.0.0.1:0", SandboxListen: "127.0.0.1:0", Lanes: 2,
-		Payment: &pay, GatewayTimeout: 500 * time.Millisecond, Gateway: sandbox.Config{AutoClose: 30 * time.Second}}
-	if setup.sandbox != nil {
-		setup.sandbox(&so)
-	}
-	sb, err := daemon.StartSandbox(so)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = sb.Close(ctx)
-	})
-	cfg := sb.Config
-	cfg.Daemon.LogFile = filepath.Join(dir, "tillbridge.log")
-	if setup.config != nil {
-		setup.config(cfg)
-	}
-	tl := &till{t: t, dir: dir, sb: sb, cfg: cfg, key: cfg.Listen[0].SharedKey}
-	tl.run()
-	return tl
-}
-
-// run starts the daemon and waits for it.
-func (tl *till) run() {
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan []net.Addr, 1)
-	done := make(chan error, 1)
-	cio := cmdIO{strings.NewReader(""), &safeBuffer{}, &safeBuffer{}}
-	go func() { done <- runDaemon(ctx, cio, tl.cfg, "trace", nil, func(a []net.Addr) { ready <- a }) }()
-	select {
-	case a := <-ready:
-		tl.ecr = a[0].String()
-	case err := <-done:
-		tl.t.Fatalf("daemon stopped during start-up: %v", err)
-	case <-time.After(diagBound):
-		tl.t.Fatal("daemon not ready")
-	}
-	stopped := false
-	tl.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				tl.t.Errorf("daemon: %v", err)
-			}
-		case <-time.After(diagBound):
-			tl.t.Error("daemon did not stop")
-		}
-	}
-	tl.t.Cleanup(tl.stop)
+	base := []daemonenv.Option{daemonenv.Lanes(2),
+		daemonenv.WithSandbox(func(so *daemon.SandboxOptions) { so.Gateway = sandbox.Config{AutoClose: 30 * time.Second} }),
+		daemonenv.WithConfig(func(c *daemon.Config) { c.Daemon.LogFile = filepath.Join(c.Daemon.DataDir, "tillbridge.log") }),
+		daemonenv.WithRun(func(ctx context.Context, cfg *daemon.Config, o daemon.Options) error {
+			cio := cmdIO{strings.NewReader(""), &testenv.Buffer{}, &testenv.Buffer{}}
+			return runDaemon(ctx, cio, cfg, "trace", nil, o.OnReady)
+		})}
+	e := daemonenv.Start(t, append(base, opts...)...)
+	return &till{Env: e, key: e.Config.Listen[0].SharedKey}
 }
 
 // cli runs a tillbridge command against this till (--data DIR added).
 func (tl *till) cli(args ...string) (int, string, string) {
-	tl.t.Helper()
-	return run(tl.t, append(args, "--data", tl.dir)...)
+	tl.T.Helper()
+	return run(tl.T, append(args, "--data", tl.Dir)...)
 }
 
 // sale runs one SALE to its final answer.
 func (tl *till) sale(lane, ref, code string) *ecrproto.Message {
-	tl.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), diagBound)
-	defer cancel()
-	c, err := ecrproto.Dial(ctx, "tcp", tl.ecr, &ecrproto.ClientOptions{Key: tl.key})
-	if err != nil {
-		tl.t.Fatal(err)
-	}
-	defer c.Close()
-	res, err := c.Do(ctx, &ecrproto.Message{Type: ecrproto.TypeSale, Lane: lane, Ref: ref,
-		Amount: ecrproto.Int(1250), Currency: "HKD", Barcode: code})
-	if err != nil {
-		tl.t.Fatalf("sale %s: %v", ref, err)
-	}
-	return res
+	tl.T.Helper()
+	return tl.Sale(lane, ref, code, &ecrproto.ClientOptions{Key: tl.key})
 }
 
 // statusUntil runs `status --json` until cond holds (bounded).
 func (tl *till) statusUntil(what string, cond func(control.StatusSnapshot) bool) control.StatusSnapshot {
-	tl.t.Helper()
-	deadline := time.Now().Add(diagBound)
-	for {
+	tl.T.Helper()
+	var s control.StatusSnapshot
+	testenv.WaitFor(tl.T, diagBound, func() bool {
 		_, out, errOut := tl.cli("status", "--json")
-		var s control.StatusSnapshot
+		s = control.StatusSnapshot{}
 		if err := json.Unmarshal([]byte(out), &s); err != nil {
-			tl.t.Fatalf("status --json: %v\n%s%s", err, out, errOut)
+			tl.T.Fatalf("status --json: %v\n%s%s", err, out, errOut)
 		}
-		if cond(s) {
-			return s
-		}
-		if time.Now().After(deadline) {
-			tl.t.Fatalf("status never showed %s: %s", what, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return cond(s)
+	}, "status --json showing "+what)
+	return s
 }
 
 func TestStatusCommand(t *testing.T) {
-	tl := startTill(t, tillSetup{})
+	tl := startTill(t)
 	code, out, errOut := tl.cli("status")
 	if code != exitOK || !strings.Contains(out, ": ready, up") || !strings.Contains(out, "SANDBOX-2") ||
 		!strings.Contains(out, "healthy") || !strings.Contains(out, "service:") {
@@ -159,10 +82,10 @@ func TestStatusCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil || code != exitOK || s.Service == nil || len(s.Lanes) != 2 {
 		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)
 	}
-	tl.stop()
+	tl.Stop()
 	code, out, errOut = tl.cli("status")
 	if code != exitNoDaemon || !strings.Contains(errOut, "tillbridge daemon is not running (no control socket at "+
-		filepath.Join(tl.dir, "control.sock")+")") || !strings.Contains(errOut, "tillbridge start") ||
+		filepath.Join(tl.Dir, "control.sock")+")") || !strings.Contains(errOut, "tillbridge start") ||
 		!strings.Contains(out, "service:") {
 		t.Fatalf("status of a stopped daemon: exit %d\n%s%s", code, out, errOut)
 	}
@@ -175,7 +98,7 @@ func TestStatusCommand(t *testing.T) {
 func TestDiagFlagsFindTheDaemon(t *testing.T) {
 	dir := t.TempDir()
 	var f ctlFlags
-	fs := newCtlFlagSet("x", "", cmdIO{stderr: &safeBuffer{}}, &f)
+	fs := newCtlFlagSet("x", "", cmdIO{stderr: &testenv.Buffer{}}, &f)
 	if err := fs.Parse([]string{"--data", dir}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +112,9 @@ func TestDiagFlagsFindTheDaemon(t *testing.T) {
 		t.Fatalf("--socket: %s", addr)
 	}
 	cfgFile := filepath.Join(dir, "tb.toml")
-	writeFile(t, cfgFile, 0o600, validConfig(dir)+"\n[control]\nsocket = \"ctl/c.sock\"\n")
+	testenv.WriteFile(t, cfgFile, 0o600, validConfig(dir)+"\n[control]\nsocket = \"ctl/c.sock\"\n")
 	var g ctlFlags
-	gs := newCtlFlagSet("x", "", cmdIO{stderr: &safeBuffer{}}, &g)
+	gs := newCtlFlagSet("x", "", cmdIO{stderr: &testenv.Buffer{}}, &g)
 	if err := gs.Parse([]string{"--config", cfgFile}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +131,7 @@ func TestDiagnosticsAgainstRunSandbox(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- runMain(ctx, cmdIO{strings.NewReader(""), &safeBuffer{}, &safeBuffer{}}, []string{"run", "--sandbox",
+		done <- runMain(ctx, cmdIO{strings.NewReader(""), &testenv.Buffer{}, &testenv.Buffer{}}, []string{"run", "--sandbox",
 			"--data", dir, "--ecr-listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--lanes", "1"})
 	}()
 	defer func() {
@@ -219,11 +142,10 @@ func TestDiagnosticsAgainstRunSandbox(t *testing.T) {
 	}()
 	var code int
 	var out string
-	for end := time.Now().Add(diagBound); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if code, out, _ = run(t, "status", "--json", "--data", dir); code == exitOK {
-			break // 3 until it listens, 4 while it starts
-		}
-	}
+	testenv.WaitFor(t, diagBound, func() bool {
+		code, out, _ = run(t, "status", "--json", "--data", dir)
+		return code == exitOK // 3 until it listens, 4 while it starts
+	}, "status --json exiting 0")
 	var s control.StatusSnapshot
 	if err := json.Unmarshal([]byte(out), &s); err != nil || code != exitOK || s.State != control.DaemonReady {
 		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)

@@ -1,65 +1,44 @@
 package datalock_test
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tillbridge/tillbridge/daemon/datalock"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 )
 
-// helperEnv makes the test binary a lock holder (see TestMain): it locks
-// the directory named by the variable, prints "locked", and waits to be
-// killed.
-const helperEnv = "DATALOCK_TEST_HOLD"
+// dirEnv names the directory the "hold" role locks (see TestMain).
+const dirEnv = "DATALOCK_TEST_DIR"
 
+// TestMain adds the "hold" role: the test binary locks the directory
+// named by dirEnv, prints "locked", and waits to be killed.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(helperEnv); dir != "" {
-		l, err := datalock.Acquire(dir)
+	testenv.Main(m, map[string]func() int{"hold": func() int {
+		l, err := datalock.Acquire(os.Getenv(dirEnv))
 		if err != nil {
 			fmt.Println("error:", err)
-			os.Exit(3)
+			return 3
 		}
 		fmt.Println("locked", l.Dir())
 		select {} // hold until killed
-	}
-	os.Exit(m.Run())
+	}})
 }
 
 // holder starts a real second process holding dir's lock.
-func holder(t *testing.T, dir string) *exec.Cmd {
+func holder(t *testing.T, dir string) *testenv.Proc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	h := testenv.Start(t, testenv.Child(context.Background(), "hold", dirEnv+"="+dir), "holder.log")
+	if l := h.WaitLine(testenv.Bound, "its first line", func(string) bool { return true }); !strings.HasPrefix(l, "locked") {
+		t.Fatalf("holder: %q", l)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(out).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case s := <-line:
-		if !strings.HasPrefix(s, "locked") {
-			t.Fatalf("holder: %q", s)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("holder did not lock in time")
-	}
-	return cmd
+	return h
 }
 
 // TestSecondProcessRefused: a lock held by another process refuses
@@ -74,21 +53,20 @@ func TestSecondProcessRefused(t *testing.T) {
 	if !errors.As(err, &he) || !errors.Is(err, datalock.ErrHeld) {
 		t.Fatalf("Acquire while another process holds the lock: %v, want a *HeldError", err)
 	}
-	if he.Holder.PID != h.Process.Pid {
-		t.Errorf("holder pid %d, want %d", he.Holder.PID, h.Process.Pid)
+	if he.Holder.PID != h.Cmd.Process.Pid {
+		t.Errorf("holder pid %d, want %d", he.Holder.PID, h.Cmd.Process.Pid)
 	}
 	host, _ := os.Hostname()
 	if he.Holder.Host != host || time.Since(he.Holder.Started) > time.Minute {
 		t.Errorf("holder %+v: want host %s and a recent start", he.Holder, host)
 	}
-	if msg := err.Error(); !strings.Contains(msg, fmt.Sprintf("pid %d", h.Process.Pid)) || !strings.Contains(msg, dir) {
+	if msg := err.Error(); !strings.Contains(msg, fmt.Sprintf("pid %d", h.Cmd.Process.Pid)) || !strings.Contains(msg, dir) {
 		t.Errorf("error does not name the directory and the holder: %s", msg)
 	}
 
-	if err := h.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	if err := h.Kill(); err == nil {
+		t.Fatal("the holder exited by itself; want it killed")
 	}
-	_ = h.Wait()
 	l, err := datalock.Acquire(dir)
 	if err != nil {
 		t.Fatalf("Acquire after the holder was killed: %v", err)

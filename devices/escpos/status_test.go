@@ -18,6 +18,7 @@ func reply(bs ...byte) StatusReply {
 }
 
 func TestParseStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		r       StatusReply
@@ -63,6 +64,7 @@ func TestParseStatus(t *testing.T) {
 // TestEncodeStatusRoundTrip checks EncodeStatus against ParseStatus, and
 // the simulated printer (which encodes on its own) against both.
 func TestEncodeStatusRoundTrip(t *testing.T) {
+	t.Parallel()
 	states := []devices.PrinterStatus{
 		{Online: true},
 		{Online: false, CoverOpen: true},
@@ -88,6 +90,7 @@ func TestEncodeStatusRoundTrip(t *testing.T) {
 }
 
 func TestValidStatusByte(t *testing.T) {
+	t.Parallel()
 	for b := 0; b < 256; b++ {
 		want := b&0x01 == 0 && b&0x02 != 0 && b&0x10 != 0 && b&0x80 == 0
 		if got := ValidStatusByte(byte(b)); got != want {

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"io"
 
+	"github.com/tillbridge/tillbridge/devices/escpos"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/inconsolata"
@@ -139,7 +140,7 @@ func (r *renderer) scaledGlyph(c rune, bold bool, w, h int) *image.Alpha {
 // text draws s at (x, y) with cells scaled w×h and returns the new x.
 func (r *renderer) text(s string, x, y, w, h int, bold bool, underline int, src image.Image) int {
 	for _, c := range s {
-		cw := CellWidth * w * runeCells(c)
+		cw := CellWidth * w * escpos.RuneWidth(c)
 		dst := image.Rect(x, y, x+cw, y+CellHeight*h)
 		if m := r.scaledGlyph(c, bold, dst.Dx(), dst.Dy()); m != nil {
 			draw.DrawMask(r.img, dst, src, image.Point{}, m, image.Point{}, draw.Over)

@@ -71,7 +71,7 @@ func (r *renderer) textLine(bl Block, y int) {
 	h, w := 1, 0
 	for _, sp := range bl.Spans {
 		h = max(h, sp.Height)
-		w += textWidth(sp.Text) * CellWidth * max(sp.Width, 1)
+		w += escpos.TextWidth(sp.Text) * CellWidth * max(sp.Width, 1)
 	}
 	x := r.left(w, bl)
 	for _, sp := range bl.Spans {
@@ -137,7 +137,7 @@ func (r *renderer) drawBarcode(bl Block, y int) {
 	w := len(bars) * mw
 	x0 := r.left(w, bl)
 	label := bl.Symbology + " " + bl.Data
-	lx := r.left(textWidth(label)*CellWidth, bl)
+	lx := r.left(escpos.TextWidth(label)*CellWidth, bl)
 	if bl.HRI&1 != 0 {
 		r.text(label, lx, y, 1, 1, false, 0, r.ink)
 		y += LineSpacing

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/tillbridge/tillbridge/devices/escpos"
-	"golang.org/x/text/width"
 )
 
 // Text renders doc as plain text, cols font-A columns wide, honouring
@@ -31,7 +30,7 @@ func blockText(bl Block, cols int) (string, int) {
 	case TextLine:
 		w := 0
 		for _, sp := range bl.Spans {
-			w += textWidth(sp.Text) * max(sp.Width, 1)
+			w += escpos.TextWidth(sp.Text) * max(sp.Width, 1)
 		}
 		return bl.Text(), w
 	case QRCode:
@@ -51,7 +50,7 @@ func blockText(bl Block, cols int) (string, int) {
 	case Image:
 		s = fmt.Sprintf("[image %dx%d]", bl.ImageW, bl.ImageH)
 	}
-	return s, textWidth(s)
+	return s, escpos.TextWidth(s)
 }
 
 func alignText(s string, w, cols int, a escpos.Align) string {
@@ -63,21 +62,4 @@ func alignText(s string, w, cols int, a escpos.Align) string {
 		pad /= 2
 	}
 	return strings.Repeat(" ", pad) + s
-}
-
-// runeCells is a rune's width in font A cells: 2 for East Asian wide.
-func runeCells(r rune) int {
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
-		return 2
-	}
-	return 1
-}
-
-func textWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeCells(r)
-	}
-	return n
 }

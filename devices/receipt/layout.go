@@ -3,27 +3,8 @@ package receipt
 import (
 	"strings"
 
-	"golang.org/x/text/width"
+	"github.com/tillbridge/tillbridge/devices/escpos"
 )
-
-// runeWidth is a rune's width in font A columns: 2 for East Asian wide and
-// full-width characters, 1 otherwise.
-func runeWidth(r rune) int {
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
-		return 2
-	}
-	return 1
-}
-
-// textWidth is the printed width of s in columns.
-func textWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeWidth(r)
-	}
-	return n
-}
 
 // wrap breaks s into lines of at most cols columns, at spaces when it can.
 func wrap(s string, cols int) []string {
@@ -34,7 +15,7 @@ func wrap(s string, cols int) []string {
 	var cur strings.Builder
 	curW := 0
 	for _, word := range strings.Fields(s) {
-		ww := textWidth(word)
+		ww := escpos.TextWidth(word)
 		switch {
 		case curW == 0:
 		case curW+1+ww <= cols:
@@ -46,7 +27,7 @@ func wrap(s string, cols int) []string {
 			curW = 0
 		}
 		for _, r := range word {
-			rw := runeWidth(r)
+			rw := escpos.RuneWidth(r)
 			if curW+rw > cols {
 				lines = append(lines, cur.String())
 				cur.Reset()
@@ -66,13 +47,13 @@ func wrap(s string, cols int) []string {
 // line; when both do not fit, the value goes right-aligned on the
 // following line(s).
 func row(label, value string, cols int) []string {
-	lw, vw := textWidth(label), textWidth(value)
+	lw, vw := escpos.TextWidth(label), escpos.TextWidth(value)
 	if lw+1+vw <= cols {
 		return []string{label + strings.Repeat(" ", cols-lw-vw) + value}
 	}
 	out := wrap(label, cols)
 	for _, v := range wrap(value, cols) {
-		out = append(out, strings.Repeat(" ", cols-textWidth(v))+v)
+		out = append(out, strings.Repeat(" ", cols-escpos.TextWidth(v))+v)
 	}
 	return out
 }

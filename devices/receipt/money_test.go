@@ -3,6 +3,7 @@ package receipt
 import "testing"
 
 func TestFormatAmount(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		minor int64
 		cur   string
@@ -30,6 +31,7 @@ func TestFormatAmount(t *testing.T) {
 }
 
 func TestMaskBuyer(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"":                  "",
 		"159****5620":       "159****5620",

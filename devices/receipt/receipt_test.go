@@ -36,6 +36,7 @@ func decode(t *testing.T, p escpos.Profile, r Receipt) (preview.Document, []stri
 }
 
 func TestSaleReceiptLayouts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		p    escpos.Profile
@@ -85,6 +86,7 @@ func TestSaleReceiptLayouts(t *testing.T) {
 }
 
 func TestSlips(t *testing.T) {
+	t.Parallel()
 	p := profile(t, "generic-58", 0)
 	base := Sample()
 	tests := []struct {
@@ -129,6 +131,7 @@ func TestSlips(t *testing.T) {
 }
 
 func TestCopyAndNoQR(t *testing.T) {
+	t.Parallel()
 	r := Sample()
 	r.Copy, r.NoQR = true, true
 	doc, lines := decode(t, profile(t, "generic-80", 0), r)
@@ -143,6 +146,7 @@ func TestCopyAndNoQR(t *testing.T) {
 }
 
 func TestChineseLabelsGB18030(t *testing.T) {
+	t.Parallel()
 	p := profile(t, "xprinter-58", 0)
 	r := Sample()
 	r.Header = []string{"城市博物馆", "布鲁塞尔博物馆广场1号"}
@@ -162,6 +166,7 @@ func TestChineseLabelsGB18030(t *testing.T) {
 }
 
 func TestRenderRejectsNothing(t *testing.T) {
+	t.Parallel()
 	r := Receipt{Kind: Sale, QR: strings.Repeat("x", 5000), Time: time.Time{}}
 	job := Render(profile(t, "generic-80", 0), r)
 	if len(job) == 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/gousb"
 	"github.com/tillbridge/tillbridge/devices"
+	_ "github.com/tillbridge/tillbridge/devices/usb/libusbcheck" // a clear message when libusb-1.0-0-dev is missing
 )
 
 // Supported is true in builds with USB support (cgo and libusb).

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -16,19 +15,20 @@ import (
 
 	"github.com/tillbridge/tillbridge/alipay"
 	"github.com/tillbridge/tillbridge/alipay/sandbox"
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/queue"
 	"github.com/tillbridge/tillbridge/queue/alipaygw"
 )
 
-// Environment of the crash-test child: the test binary re-executed.
+// Environment of the crash-test child: the test binary re-executed in the
+// "engine" role.
 const (
-	envChild     = "TILLBRIDGE_QUEUE_CHILD" // "1": run as the engine child
-	envFailpoint = "TILLBRIDGE_FAILPOINT"   // where the child kills itself (first run only)
-	envJournal   = "TILLBRIDGE_JOURNAL"     // the journal file
-	envGateway   = "TILLBRIDGE_GATEWAY"     // the sandbox base URL
-	envCode      = "TILLBRIDGE_BUYER_CODE"  // the scenario code of the sale
-	envTerminal  = "TILLBRIDGE_TERMINAL"    // the terminal (tags the case's trades)
-	envFlow      = "TILLBRIDGE_FLOW"        // "sale": code in the SALE; "scan": SALE, then the code
+	envFailpoint = "TILLBRIDGE_FAILPOINT"  // where the child kills itself (first run only)
+	envJournal   = "TILLBRIDGE_JOURNAL"    // the journal file
+	envGateway   = "TILLBRIDGE_GATEWAY"    // the sandbox base URL
+	envCode      = "TILLBRIDGE_BUYER_CODE" // the scenario code of the sale
+	envTerminal  = "TILLBRIDGE_TERMINAL"   // the terminal (tags the case's trades)
+	envFlow      = "TILLBRIDGE_FLOW"       // "sale": code in the SALE; "scan": SALE, then the code
 )
 
 // Child exit codes.
@@ -39,10 +39,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envChild) == "1" {
-		os.Exit(runChild())
-	}
-	os.Exit(m.Run())
+	testenv.Main(m, map[string]func() int{"engine": runChild})
 }
 
 // failpoint maps a TILLBRIDGE_FAILPOINT name to the engine hook point and
@@ -150,19 +147,17 @@ func runCase(t *testing.T, journal, base, point, code, terminal, flow string) bo
 	killed := false
 	for run := 0; run < 6; run++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), envChild+"=1", envJournal+"="+journal, envGateway+"="+base,
-			envCode+"="+code, envTerminal+"="+terminal, envFlow+"="+flow)
+		env := []string{envJournal + "=" + journal, envGateway + "=" + base, envCode + "=" + code,
+			envTerminal + "=" + terminal, envFlow + "=" + flow}
 		if run == 0 {
-			cmd.Env = append(cmd.Env, envFailpoint+"="+point)
+			env = append(env, envFailpoint+"="+point)
 		}
-		out, err := cmd.CombinedOutput()
+		out, err := testenv.Child(ctx, "engine", env...).CombinedOutput()
 		cancel()
-		var ee *exec.ExitError
 		switch {
 		case err == nil:
 			return killed
-		case errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL && run == 0:
+		case testenv.Killed(err) && run == 0:
 			killed = true
 		default:
 			t.Fatalf("run %d: %v\n%s", run, err, out)

@@ -212,3 +212,24 @@ func checkSale(op queue.Operation, tr sandbox.Trade, refunded int64) []string {
 	}
 	return nil
 }
+
+// runScheduler runs e's scheduler on a goroutine until halt, which stops
+// it, waits for it and returns Run's error; ctx is the scheduler's.
+func runScheduler(e *queue.Engine) (ctx context.Context, halt func() error) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	return ctx, func() error { stop(); return <-done }
+}
+
+// journalAgrees reads the journal at path and the ledger of the sandbox
+// at base, fails the test for every money-safety violation between them,
+// and returns both.
+func journalAgrees(t *testing.T, path, base string) ([]queue.Operation, map[string]sandbox.Trade) {
+	t.Helper()
+	ops, trades := readJournal(t, path), ledger(t, base)
+	for _, p := range checkAgainstLedger(ops, trades) {
+		t.Error(p)
+	}
+	return ops, trades
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/queue"
 )
 
@@ -33,9 +34,7 @@ func TestOfflineCancelsQueueAndDeliver(t *testing.T) {
 	_, base := startSandbox(t, "")
 	path := filepath.Join(t.TempDir(), "journal.db")
 	e := openEngine(t, path, base, fastEngine()) // pay deadline 2 s
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	ctx, halt := runScheduler(e)
 	sale := func(ref, code string) queue.Operation {
 		t.Helper()
 		submitted, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: ref, Amount: 800, Currency: "HKD",
@@ -69,14 +68,9 @@ func TestOfflineCancelsQueueAndDeliver(t *testing.T) {
 	clearFaults(t, base)
 
 	waitFinal(t, e, 20*time.Second)
-	stop()
-	<-done
+	_ = halt()
 	_ = e.Close(context.Background())
-	ops := readJournal(t, path)
-	trades := ledger(t, base)
-	for _, p := range checkAgainstLedger(ops, trades) {
-		t.Error(p)
-	}
+	ops, trades := journalAgrees(t, path, base)
 	got := map[string]string{}
 	for _, op := range ops {
 		got[op.Ref] = fmt.Sprintf("%s/%s", op.State, trades[op.PartnerTransID].ClosedBy)
@@ -97,7 +91,7 @@ func TestOfflineCancelsQueueAndDeliver(t *testing.T) {
 // attempts made in it.
 func waitRetrying(t *testing.T, e *queue.Engine, id string, s queue.State) {
 	t.Helper()
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+	testenv.WaitFor(t, 20*time.Second, func() bool {
 		op, err := e.Get(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
@@ -105,11 +99,8 @@ func waitRetrying(t *testing.T, e *queue.Engine, id string, s queue.State) {
 		if op.Final() {
 			t.Fatalf("%s ended %s during the outage (%s)", op.Ref, op.State, op.Reason)
 		}
-		if op.State == s && op.StateAttempts >= 3 {
-			return
-		}
-	}
-	t.Fatalf("%s never retried in %s", id, s)
+		return op.State == s && op.StateAttempts >= 3
+	}, fmt.Sprintf("%s retrying in %s (3 attempts)", id, s))
 }
 
 func clearFaults(t *testing.T, base string) {
@@ -125,10 +116,8 @@ func clearFaults(t *testing.T, base string) {
 // waitState waits until operation id reaches state s.
 func waitState(t *testing.T, e *queue.Engine, id string, s queue.State) {
 	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if op, err := e.Get(context.Background(), id); err == nil && op.State == s {
-			return
-		}
-	}
-	t.Fatalf("%s never reached %s", id, s)
+	testenv.WaitFor(t, 10*time.Second, func() bool {
+		op, err := e.Get(context.Background(), id)
+		return err == nil && op.State == s
+	}, fmt.Sprintf("%s in state %s", id, s))
 }

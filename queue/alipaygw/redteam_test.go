@@ -183,23 +183,32 @@ func ambiguousPay(id string, amount int64) []struct {
 	}
 }
 
-// Every ambiguous pay answer reaches the engine as Unknown, through the
-// real client and the adapter.
-func TestRedTeamAmbiguousPayIsUnknownAtTheSeam(t *testing.T) {
-	const id, amount = "TBT120250304020000ABCDEFGH", 1250
-	cases := ambiguousPay(id, amount)
+// caseGateway is the adapter over a red-team gateway that gives the
+// answer of the case set last (case 0 at first).
+func caseGateway(t *testing.T, answer func(i int) rtAnswer) (gw *alipaygw.Gateway, set func(i int)) {
+	t.Helper()
 	var mu sync.Mutex
 	cur := 0
 	g := newRTGateway(t, func(string, url.Values) rtAnswer {
 		mu.Lock()
 		defer mu.Unlock()
-		return cases[cur].a
+		return answer(cur)
 	})
-	gw := alipaygw.New(newClient(t, g.srv.URL))
-	for i, tc := range cases {
+	return alipaygw.New(newClient(t, g.srv.URL)), func(i int) {
 		mu.Lock()
+		defer mu.Unlock()
 		cur = i
-		mu.Unlock()
+	}
+}
+
+// Every ambiguous pay answer reaches the engine as Unknown, through the
+// real client and the adapter.
+func TestRedTeamAmbiguousPayIsUnknownAtTheSeam(t *testing.T) {
+	const id, amount = "TBT120250304020000ABCDEFGH", 1250
+	cases := ambiguousPay(id, amount)
+	gw, set := caseGateway(t, func(i int) rtAnswer { return cases[i].a })
+	for i, tc := range cases {
+		set(i)
 		res, err := gw.Pay(context.Background(), queue.PayRequest{PartnerTransID: id,
 			BuyerCode: "281234567890123400", Amount: amount, Currency: "HKD", Subject: "Ticket"})
 		if res.Outcome != queue.OutcomeUnknown {
@@ -237,18 +246,9 @@ func TestRedTeamQueryStatusNeedsAVerifiedAnswer(t *testing.T) {
 		{"F TRADE_NOT_EXIST (unsigned)", rtAnswer{isSuccess: "F", gwError: "TRADE_NOT_EXIST"}, queue.TradeUnknown},
 		{"dropped", rtAnswer{drop: true}, queue.TradeUnknown},
 	}
-	var mu sync.Mutex
-	cur := 0
-	g := newRTGateway(t, func(string, url.Values) rtAnswer {
-		mu.Lock()
-		defer mu.Unlock()
-		return cases[cur].a
-	})
-	gw := alipaygw.New(newClient(t, g.srv.URL))
+	gw, set := caseGateway(t, func(i int) rtAnswer { return cases[i].a })
 	for i, tc := range cases {
-		mu.Lock()
-		cur = i
-		mu.Unlock()
+		set(i)
 		res, err := gw.Query(context.Background(), id)
 		if res.Status != tc.want {
 			t.Errorf("%s: status %v (outcome %v, err %v), want %v", tc.name, res.Status, res.Outcome, err, tc.want)
@@ -349,9 +349,7 @@ func TestRedTeamEngineResolvesEveryAmbiguousPayByQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	ctx, halt := runScheduler(e)
 	for i := range names {
 		if _, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: fmt.Sprint("s", i), Amount: amount,
 			Currency: "HKD", Subject: "Ticket", Terminal: "T1",
@@ -360,8 +358,7 @@ func TestRedTeamEngineResolvesEveryAmbiguousPayByQuery(t *testing.T) {
 		}
 	}
 	waitFinal(t, e, 30*time.Second)
-	stop()
-	<-done
+	_ = halt()
 	for i, name := range names {
 		op, err := e.GetByRef(context.Background(), "1", queue.KindSale, fmt.Sprint("s", i))
 		if err != nil {

@@ -7,26 +7,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/queue"
 )
 
 // waitFinal runs until every operation of e is final, or fails after limit.
 func waitFinal(t *testing.T, e *queue.Engine, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
+	testenv.WaitFor(t, limit, func() bool {
 		ops, err := e.List(context.Background(), queue.Filter{States: []queue.State{queue.StateWaitingScan,
 			queue.StatePaying, queue.StateQuerying, queue.StateCancelling, queue.StateChecking,
 			queue.StateRefunding}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ops) == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("operations not final after %s", limit)
+		return len(ops) == 0
+	}, "every operation final")
 }
 
 // Every sandbox scenario code, through the real client and the engine,
@@ -38,9 +34,7 @@ func TestScenariosThroughEngine(t *testing.T) {
 	cfg := fastEngine()
 	cfg.PayDeadline = 4 * time.Second // room for slow CI: outcomes here are exact
 	e := openEngine(t, path, base, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	ctx, halt := runScheduler(e)
 	want := map[string]queue.State{"00": queue.StatePaid, "10": queue.StatePaid,
 		"11": queue.StateCancelled, "12": queue.StateDeclined, "20": queue.StateDeclined,
 		"21": queue.StateDeclined, "30": queue.StateCancelled, "31": queue.StatePaid,
@@ -53,8 +47,7 @@ func TestScenariosThroughEngine(t *testing.T) {
 		}
 	}
 	waitFinal(t, e, 30*time.Second)
-	cancel()
-	if err := <-done; err != nil {
+	if err := halt(); err != nil {
 		t.Fatal(err)
 	}
 	for _, code := range scenarioCodes() {
@@ -72,12 +65,8 @@ func TestScenariosThroughEngine(t *testing.T) {
 	if err := e.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	trades := ledger(t, base)
-	if len(trades) != 11 { // 30 creates no trade; 20 and 21 create declined ones
+	if _, trades := journalAgrees(t, path, base); len(trades) != 11 { // 30 creates no trade; 20 and 21 create declined ones
 		t.Errorf("%d trades at the gateway, want 11", len(trades))
-	}
-	for _, p := range checkAgainstLedger(readJournal(t, path), trades) {
-		t.Error(p)
 	}
 }
 
@@ -87,9 +76,7 @@ func TestCancelAndRefundThroughEngine(t *testing.T) {
 	_, base := startSandbox(t, "")
 	path := filepath.Join(t.TempDir(), "journal.db")
 	e := openEngine(t, path, base, fastEngine())
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	ctx, halt := runScheduler(e)
 	var ids []string
 	for i := range 2 {
 		submitted, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: fmt.Sprint("p", i), Amount: 1000,
@@ -115,14 +102,9 @@ func TestCancelAndRefundThroughEngine(t *testing.T) {
 		t.Fatal("a refund beyond the paid amount was accepted")
 	}
 	waitFinal(t, e, 10*time.Second)
-	stop()
-	<-done
+	_ = halt()
 	_ = e.Close(context.Background())
-	ops := readJournal(t, path)
-	trades := ledger(t, base)
-	for _, p := range checkAgainstLedger(ops, trades) {
-		t.Error(p)
-	}
+	ops, trades := journalAgrees(t, path, base)
 	byRef := map[string]queue.Operation{}
 	for _, op := range ops {
 		byRef[op.Ref] = op
@@ -142,9 +124,8 @@ func TestUnsendablePayIsDeclined(t *testing.T) {
 	_, base := startSandbox(t, "")
 	e := openEngine(t, filepath.Join(t.TempDir(), "journal.db"), base, fastEngine())
 	defer e.Close(context.Background())
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go func() { _ = e.Run(ctx) }()
+	ctx, halt := runScheduler(e)
+	defer halt()
 	submitted, err := e.SubmitSale(ctx, queue.Sale{Lane: "1", Ref: "bad", Amount: 100, Currency: "HKD",
 		BuyerCode: "12345"})
 	op := submitted.Op

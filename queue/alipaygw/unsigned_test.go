@@ -101,12 +101,9 @@ func (p *tamperProxy) serve(w http.ResponseWriter, r *http.Request) {
 func runEngine(t *testing.T, gatewayBase string, cfg queue.Config) *queue.Engine {
 	t.Helper()
 	e := openEngine(t, filepath.Join(t.TempDir(), "journal.db"), gatewayBase, cfg)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	_, halt := runScheduler(e)
 	t.Cleanup(func() {
-		stop()
-		<-done
+		_ = halt()
 		_ = e.Close(context.Background())
 	})
 	return e
@@ -126,6 +123,24 @@ func eventNames(t *testing.T, e *queue.Engine, id string) ([]queue.EventName, st
 		details.WriteString(ev.Detail + "\n")
 	}
 	return names, details.String()
+}
+
+// saleToFinal submits an HKD 12.50 sale paid with code, waits until every
+// operation is final (bounded by limit) and returns the sale as the
+// journal then has it.
+func saleToFinal(t *testing.T, e *queue.Engine, code string, limit time.Duration) queue.Operation {
+	t.Helper()
+	submitted, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
+		Currency: "HKD", Subject: "Ticket", Terminal: "T1", BuyerCode: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFinal(t, e, limit)
+	got, err := e.Get(context.Background(), submitted.Op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 func hasEvent(names []queue.EventName, n queue.EventName) bool {
@@ -177,18 +192,8 @@ func TestForgedPayRefusalIsResolvedByQuery(t *testing.T) {
 			cfg := fastEngine()
 			cfg.PayDeadline = 10 * time.Second // the query decides, not the cancel
 			e := runEngine(t, p.srv.URL, cfg)
-			submitted, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
-				Currency: "HKD", Subject: "Ticket", Terminal: "T1", BuyerCode: "281234567890123400"})
-			op := submitted.Op
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitFinal(t, e, 15*time.Second)
-			got, err := e.Get(context.Background(), op.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			names, _ := eventNames(t, e, op.ID)
+			got := saleToFinal(t, e, "281234567890123400", 15*time.Second)
+			names, _ := eventNames(t, e, got.ID)
 			if got.State != queue.StatePaid {
 				t.Fatalf("sale %s (reason %q, events %v), want paid: the trade is paid at the gateway",
 					got.State, got.Reason, names)
@@ -224,18 +229,8 @@ func TestRefusedPayIsCancelledAtTheDeadline(t *testing.T) {
 		return tamper{}
 	})
 	e := runEngine(t, p.srv.URL, fastEngine()) // pay deadline 2 s
-	submitted, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
-		Currency: "HKD", Subject: "Ticket", Terminal: "T1", BuyerCode: "281234567890123400"})
-	op := submitted.Op
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFinal(t, e, 15*time.Second)
-	got, err := e.Get(context.Background(), op.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, details := eventNames(t, e, op.ID)
+	got := saleToFinal(t, e, "281234567890123400", 15*time.Second)
+	names, details := eventNames(t, e, got.ID)
 	if got.State != queue.StateCancelled {
 		t.Fatalf("sale %s (reason %q, events %v), want cancelled at the deadline", got.State, got.Reason, names)
 	}
@@ -267,17 +262,7 @@ func TestSignedDeclineStaysDeclined(t *testing.T) {
 	_, base := startSandbox(t, "")
 	p := newTamperProxy(t, base, func(string, int) tamper { return tamper{} })
 	e := runEngine(t, p.srv.URL, fastEngine())
-	submitted, err := e.SubmitSale(context.Background(), queue.Sale{Lane: "1", Ref: "s1", Amount: 1250,
-		Currency: "HKD", Subject: "Ticket", Terminal: "T1", BuyerCode: "281234567890123420"}) // scenario 20
-	op := submitted.Op
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFinal(t, e, 10*time.Second)
-	got, err := e.Get(context.Background(), op.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := saleToFinal(t, e, "281234567890123420", 10*time.Second) // scenario 20
 	if got.State != queue.StateDeclined || got.LastCode != "BUYER_BALANCE_NOT_ENOUGH" {
 		t.Fatalf("sale %s code %q (reason %q), want declined BUYER_BALANCE_NOT_ENOUGH", got.State, got.LastCode, got.Reason)
 	}

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
+	"github.com/tillbridge/tillbridge/internal/testenv"
 	"github.com/tillbridge/tillbridge/recon/fetch"
+	"golang.org/x/crypto/ssh"
 )
 
 const sshdPath = "/usr/sbin/sshd"
@@ -121,13 +121,11 @@ func freePort(t *testing.T) int {
 // waitListening waits until addr accepts connections (sshd starting).
 func waitListening(t *testing.T, addr string) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
+	testenv.WaitFor(t, 10*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			return
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("sshd never listened on %s", addr)
+		return err == nil
+	}, "sshd listening on "+addr)
 }

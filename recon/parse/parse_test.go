@@ -19,6 +19,7 @@ TBT0120260304040000CCCC|2026030422001000000000000002|500|0|JPY|2026-03-04 12:00:
 `
 
 func TestParseTransactionsGood(t *testing.T) {
+	t.Parallel()
 	f, err := ParseTransactions("t.txt", []byte(txnGood), CharsetAuto)
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestParseTransactionsGood(t *testing.T) {
 }
 
 func TestParseTransactionsEncodings(t *testing.T) {
+	t.Parallel()
 	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(txnGood))
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +70,7 @@ func TestParseTransactionsEncodings(t *testing.T) {
 }
 
 func TestParseTransactionsBadLinesReported(t *testing.T) {
+	t.Parallel()
 	lines := strings.Split(strings.TrimSuffix(txnGood, "\n"), "\n")
 	lines[0] = strings.Replace(lines[0], "Total_count:3", "Total_count:6", 1)
 	lines[2] = strings.Replace(lines[2], "12.50|0.00", "12.505|0.00", 1)               // 3 decimals
@@ -96,6 +99,7 @@ func TestParseTransactionsBadLinesReported(t *testing.T) {
 }
 
 func TestParseTransactionsFatal(t *testing.T) {
+	t.Parallel()
 	for name, text := range map[string]string{
 		"empty":          "",
 		"no header":      "Partner_transaction_id|Transaction_id\n",
@@ -122,6 +126,7 @@ TRT0120260304030000BBBB|2026030422001000000000000001|2.50|2.30|0.00|2.50|2.30|HK
 `
 
 func TestParseSettlements(t *testing.T) {
+	t.Parallel()
 	f, err := ParseSettlements("s.txt", []byte(settleGood), CharsetAuto)
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +148,7 @@ func TestParseSettlements(t *testing.T) {
 }
 
 func TestParseMinor(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{"0": 0, "0.00": 0, "12.5": 1250, "12.50": 1250, "7": 700} {
 		if got, _, err := ParseMinor(in, 2); err != nil || got != want {
 			t.Errorf("%q: %d %v", in, got, err)
