@@ -152,13 +152,18 @@ func hostAllowed(hostHeader string, allowed map[string]bool) bool {
 }
 
 // sameOrigin reports whether a state-changing request comes from the
-// console's own pages: Sec-Fetch-Site, when sent, must be same-origin (or
-// none: typed by the user); Origin, when sent, must be this origin.
+// console's own pages. A browser's Sec-Fetch-Site (which no page can
+// forge) must be same-origin; without it (an older browser, a script), an
+// Origin header must name this origin. Under Referrer-Policy no-referrer a
+// browser sends "Origin: null" with a form's POST, so Sec-Fetch-Site is the
+// check that counts for browsers. The CSRF token is checked in any case.
 func sameOrigin(r *http.Request, scheme string) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default:
-		return false
+	if sfs := r.Header.Get("Sec-Fetch-Site"); sfs != "" {
+		if sfs != "same-origin" {
+			return false
+		}
+		o := r.Header.Get("Origin")
+		return o == "" || o == "null" || o == scheme+"://"+r.Host
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		return o == scheme+"://"+r.Host

@@ -164,6 +164,9 @@ func (s *Server) Handler() http.Handler {
 	assets, _ := fs.Sub(assetFS, "assets")
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
 	mux.HandleFunc("GET /login", s.handleLogin)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/assets/favicon.svg", http.StatusMovedPermanently)
+	})
 	for _, r := range s.routes() {
 		mux.Handle(r.pattern, s.requireSession(r.handle))
 	}
