@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tillbridge/tillbridge/control"
@@ -70,6 +71,10 @@ func printSandboxConsoleHelp(w io.Writer, cfg *daemon.Config, data string) {
 	if !cfg.Console.Enabled {
 		return
 	}
-	fmt.Fprintf(w, "Console: run `bin/tillbridge console --data %s` for a login link (http://%s, see docs/console.md)\n\n",
-		data, cfg.Console.ListenAddr())
+	where := ""
+	if !strings.HasSuffix(cfg.Console.ListenAddr(), ":0") {
+		where = "http://" + cfg.Console.ListenAddr() + ", "
+	}
+	fmt.Fprintf(w, "Console: run `bin/tillbridge console --data %s` for a login link (%ssee docs/console.md)\n\n",
+		data, where)
 }
