@@ -188,6 +188,9 @@ func TestConsoleBrowser(t *testing.T) {
 	if last := text(t, ctx, "#lane-1 .lane-last"); !strings.Contains(last, "LIVE-1") || !strings.Contains(last, "paid") {
 		t.Errorf("lane 1's last operation %q: not updated live", last)
 	}
+	if now := text(t, ctx, "#lane-1 .lane-now"); now != "idle" {
+		t.Errorf("lane 1 after the paid sale: %q, want idle", now)
+	}
 	sh.shot("lanes-live")
 
 	// The MANUAL operation is on the queue page and resolved there.

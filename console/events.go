@@ -29,6 +29,8 @@ type liveEvent struct {
 	To     string    `json:"to,omitempty"`
 	Code   string    `json:"code,omitempty"`
 	Amount string    `json:"amount,omitempty"`
+	// Final is true when the operation is in a final state now.
+	Final bool `json:"final"`
 }
 
 // handleEvents streams the journal's events as Server-Sent Events until
@@ -80,6 +82,7 @@ func (s *Server) liveEvent(r *http.Request, ev queue.Event) liveEvent {
 	if d, err := s.api.Operation(r.Context(), ev.OpID); err == nil {
 		le.Lane, le.Ref, le.Kind = d.Op.Lane, d.Op.Ref, d.Op.Kind
 		le.Amount = money(d.Op.Amount, d.Op.Currency)
+		le.Final = queue.State(d.Op.State).Final()
 	}
 	return le
 }

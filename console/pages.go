@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tillbridge/tillbridge/control"
+	"github.com/tillbridge/tillbridge/recon/parse"
 )
 
 // pageNames are the templates in templates/ besides layout.html.
@@ -39,6 +40,12 @@ var funcs = template.FuncMap{
 		return t.Local().Format("2006-01-02 15:04:05")
 	},
 	"upper": strings.ToUpper,
+	"minor": func(amount int64, cur string) string {
+		if cur == "" {
+			return ""
+		}
+		return parse.FormatMinor(amount, cur) + " " + cur
+	},
 }
 
 // zeroDecimal are the currencies without minor units among Alipay's.

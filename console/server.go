@@ -49,10 +49,20 @@ const (
 	maxFormBytes = 16 << 10
 )
 
+// Options are what the console takes from the daemon besides its table.
+type Options struct {
+	// Logger receives logins, refusals and failures.
+	Logger zerolog.Logger
+	// ReconDB is the reconciliation database (DATA/recon.db) whose
+	// exceptions the Recon page lists read-only; "" hides them.
+	ReconDB string
+}
+
 // Server is the console's HTTP server. Create it with New, serve it with
 // Serve; Login mints one-time links for `tillbridge console`.
 type Server struct {
 	cfg     Config
+	opts    Options
 	api     *control.Local
 	log     zerolog.Logger
 	auth    *auth
@@ -66,7 +76,7 @@ type Server struct {
 
 // New builds the console over the in-process control API. cfg must be
 // valid (Config.Validate).
-func New(cfg Config, api *control.Local, log zerolog.Logger) (*Server, error) {
+func New(cfg Config, api *control.Local, o Options) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -74,7 +84,7 @@ func New(cfg Config, api *control.Local, log zerolog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, api: api, log: log.With().Str("component", "console").Logger(),
+	s := &Server{cfg: cfg, opts: o, api: api, log: o.Logger.With().Str("component", "console").Logger(),
 		auth: newAuth(cfg.ttl()), pages: pages, allowed: map[string]bool{}, scheme: "http"}
 	if cfg.TLS() {
 		s.scheme = "https"

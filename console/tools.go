@@ -2,6 +2,8 @@ package console
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/tillbridge/tillbridge/devices/escpos"
 	"github.com/tillbridge/tillbridge/devices/preview"
 	"github.com/tillbridge/tillbridge/devices/receipt"
+	"github.com/tillbridge/tillbridge/recon"
 )
 
 func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -104,8 +107,37 @@ func (s *Server) handleReceiptPNG(w http.ResponseWriter, r *http.Request, sess *
 	_, _ = buf.WriteTo(w)
 }
 
+// reconData is the Recon page's data.
+type reconData struct {
+	Job        *recon.JobStatus
+	Exceptions []recon.Exception
+	All        bool
+	// ExcErr says why the exceptions could not be read; NoDB that there
+	// is no recon database yet.
+	ExcErr string
+	NoDB   bool
+}
+
+// handleReconcile shows the daily job's latest result and the open (or,
+// with ?all=1, all) exceptions of the recon database, read-only: they are
+// resolved with `tillbridge reconcile resolve`.
 func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.render(w, r, sess, "reconcile", s.api.Reconcile())
+	d := reconData{Job: s.api.Reconcile(), All: r.URL.Query().Get("all") == "1"}
+	switch _, err := os.Stat(s.opts.ReconDB); {
+	case s.opts.ReconDB == "" || errors.Is(err, fs.ErrNotExist):
+		d.NoDB = true
+	default:
+		st, err := recon.OpenStore(r.Context(), s.opts.ReconDB)
+		if err == nil {
+			d.Exceptions, err = st.Exceptions(r.Context(), recon.Filter{All: d.All})
+			st.Close()
+		}
+		if err != nil {
+			s.log.Error().Err(err).Msg("console: recon exceptions")
+			d.ExcErr = "the reconciliation database could not be read (see the daemon's log)"
+		}
+	}
+	s.render(w, r, sess, "reconcile", d)
 }
 
 // report is one file of a validation report folder.

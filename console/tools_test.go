@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tillbridge/tillbridge/daemon"
+	"github.com/tillbridge/tillbridge/recon"
 )
 
 // TestConsoleBundleAndValidationReports: the support bundle downloads as
@@ -79,5 +81,35 @@ func TestConsoleBundleAndValidationReports(t *testing.T) {
 		if st, _ := get(t, c, e.base+p); st != http.StatusNotFound {
 			t.Errorf("GET %s: HTTP %d, want 404", p, st)
 		}
+	}
+}
+
+// TestConsoleReconExceptionsReadOnly: the Recon page lists the recon
+// database's open exceptions, read-only.
+func TestConsoleReconExceptionsReadOnly(t *testing.T) {
+	e := startEnv(t, nil)
+	c := e.loggedIn()
+	if _, page := get(t, c, e.base+"/reconcile"); !strings.Contains(page, "No reconciliation has been recorded yet") {
+		t.Error("the Recon page without a recon database does not say so")
+	}
+	st, err := recon.OpenStore(e.ctx(), filepath.Join(e.dir, daemon.ReconFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &recon.Report{Day: "2026-01-10", Counts: map[recon.Class]int{recon.ClassMissingAtAlipay: 1}, Exceptions: 1,
+		Items: []recon.Item{{Class: recon.ClassMissingAtAlipay, Key: "TBX-MISSING-1", Type: "PAYMENT", Amount: 990,
+			Currency: "HKD", Detail: "paid in the journal, not in Alipay's file"}}}
+	if err := st.Save(e.ctx(), &recon.Result{Report: rep}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	_, page := get(t, c, e.base+"/reconcile")
+	for _, want := range []string{`id="recon-exceptions"`, "TBX-MISSING-1", "9.90 HKD", "paid in the journal, not in Alipay&#39;s file"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the Recon page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `method="post"`) && strings.Contains(page, "reconcile/") {
+		t.Error("the Recon page offers an action; it is read-only")
 	}
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"path/filepath"
 	"sync/atomic"
 
 	"github.com/tillbridge/tillbridge/console"
@@ -31,7 +32,8 @@ func (d *Daemon) startConsole(ctx context.Context) {
 	if local == nil { // startControl runs first; this keeps the order optional
 		local = control.NewLocal(d, d.log)
 	}
-	srv, err := console.New(cfg, local, d.log)
+	srv, err := console.New(cfg, local, console.Options{Logger: d.log,
+		ReconDB: filepath.Join(d.cfg.Daemon.DataDir, ReconFile)})
 	if err != nil {
 		d.log.Error().Err(err).Msg("console not available; payments are not affected")
 		return

@@ -25,7 +25,12 @@
     list.insertBefore(li, list.firstChild);
     while (list.children.length > 50) { list.removeChild(list.lastChild); }
     setTimeout(function () { li.className = ""; }, 3000);
-    var cell = document.querySelector("#lane-" + CSS.escape(ev.lane) + " .lane-last");
-    if (cell && ev.to) { cell.textContent = ev.kind + " " + ev.ref + " " + ev.to + " " + (ev.amount || ""); }
+    if (!ev.lane || !ev.to) { return; }
+    var row = document.getElementById("lane-" + ev.lane);
+    if (!row) { return; }
+    var last = row.querySelector(".lane-last");
+    var now = row.querySelector(".lane-now");
+    if (last) { last.textContent = ev.kind + " " + ev.ref + " " + ev.to + " " + (ev.amount || ""); }
+    if (now && ev.kind === "sale") { now.textContent = ev.final ? "idle" : ev.to + " " + ev.ref + " " + (ev.amount || ""); }
   });
 })();
