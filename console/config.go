@@ -68,21 +68,21 @@ func (c Config) Validate() error {
 		return nil
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
-		return errors.New("console: tls_cert and tls_key go together")
+		return errors.New("tls_cert and tls_key go together")
 	}
 	if c.SessionTTL < 0 {
-		return errors.New("console: session_ttl must not be negative")
+		return errors.New("session_ttl must not be negative")
 	}
 	host, _, err := net.SplitHostPort(c.ListenAddr())
 	if err != nil {
-		return fmt.Errorf("console: listen %q: %w", c.ListenAddr(), err)
+		return fmt.Errorf("listen %q: %w", c.ListenAddr(), err)
 	}
 	if !isLoopback(host) && !c.TLS() {
-		return fmt.Errorf("console: listen %q is not loopback: configure tls_cert and tls_key, or listen on 127.0.0.1", c.ListenAddr())
+		return fmt.Errorf("listen %q is not loopback: configure tls_cert and tls_key, or listen on 127.0.0.1", c.ListenAddr())
 	}
 	for _, h := range c.Hosts {
 		if h == "" || strings.ContainsAny(h, ":/ ") {
-			return fmt.Errorf("console: hosts: %q is not a host name (no port, no scheme)", h)
+			return fmt.Errorf("hosts: %q is not a host name (no port, no scheme)", h)
 		}
 	}
 	return nil

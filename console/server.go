@@ -78,7 +78,7 @@ type Server struct {
 // valid (Config.Validate).
 func New(cfg Config, api *control.Local, o Options) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("console: %w", err)
 	}
 	pages, err := parsePages()
 	if err != nil {
