@@ -16,6 +16,8 @@
 //	GET  journal/export?from=&to=&format=csv|json   the journal's export, streamed
 //	GET  support-bundle         a zip, streamed
 //	GET  receipt?lane=L&ref=R   SaleReceipt: a journaled sale's receipt
+//	GET  reconcile              recon.JobStatus: the daily reconciliation
+//	POST console/token          ConsoleLogin: a one-time browser console link
 //
 // Errors are JSON Error bodies with a stable code. The package knows
 // nothing of the daemon: it declares what it needs (Backend, Journal), and

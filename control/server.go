@@ -31,6 +31,10 @@ type Options struct {
 	// requests, accept errors); nil means the log package's standard
 	// logger.
 	ErrorLog *log.Logger
+	// Local, when not nil, is the in-process API a console uses: Serve
+	// answers with it and feeds its gateway health, so both give the same
+	// verdicts.
+	Local *Local
 }
 
 // Serve serves the control API on ln until ctx ends, then closes
@@ -39,6 +43,9 @@ type Options struct {
 // fails. The caller opens ln (see Listen).
 func Serve(ctx context.Context, ln net.Listener, b Backend, o Options) error {
 	s := &server{b: b, log: o.Logger.With().Str("component", "control").Logger()}
+	if o.Local != nil {
+		s = o.Local.s
+	}
 	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: headerWait,
 		BaseContext: func(net.Listener) context.Context { return ctx },
 		ErrorLog:    o.ErrorLog}
@@ -96,6 +103,7 @@ func (s *server) endpoints() []route {
 		{"GET /v1/support-bundle", s.handleBundle},
 		{"GET /v1/receipt", s.handleReceipt},
 		{"GET /v1/reconcile", s.handleReconcile},
+		{"POST /v1/console/token", s.handleConsoleToken},
 	}
 }
 

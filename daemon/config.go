@@ -3,6 +3,7 @@ package daemon
 import (
 	"time"
 
+	"github.com/tillbridge/tillbridge/console"
 	"github.com/tillbridge/tillbridge/recon"
 )
 
@@ -25,6 +26,9 @@ type Config struct {
 	// Reconcile is the [reconcile] table: the daily check of the journal
 	// against Alipay's files (docs/reconciliation.md).
 	Reconcile recon.Config `toml:"reconcile"`
+	// Console is the [console] table: the browser console
+	// (docs/console.md); off by default.
+	Console console.Config `toml:"console"`
 }
 
 // DaemonConfig is the [daemon] table: where state lives and how to log.

@@ -147,6 +147,9 @@ func (c *Config) resolvePaths(base string) {
 	abs(&c.Gateway.MD5KeyFile)
 	abs(&c.Gateway.PrivateKeyFile)
 	abs(&c.Gateway.AlipayPublicKeyFile)
+	abs(&c.Console.TLSCert)
+	abs(&c.Console.TLSKey)
+	abs(&c.Console.ValidationDir)
 	if c.Control.Socket != "" && !strings.HasPrefix(c.Control.Socket, `\\.\pipe\`) {
 		abs(&c.Control.Socket)
 	}

@@ -108,6 +108,9 @@ func (c *Config) Validate() error {
 	if err := c.Reconcile.WithDefaults().Validate(); err != nil {
 		ch.fail("reconcile", err)
 	}
+	if err := c.Console.Validate(); err != nil {
+		ch.fail("console", err)
+	}
 	if len(ch.errs) > 0 {
 		return &ValidationError{Fields: ch.errs}
 	}

@@ -29,6 +29,7 @@ const statusTimeout = 2 * time.Second
 // keeps taking payments without its diagnostics.
 func (d *Daemon) startControl(ctx context.Context) {
 	addr := ControlAddress(d.cfg)
+	d.console.local = control.NewLocal(d, d.log)
 	ln, err := control.Listen(ctx, addr)
 	if err != nil {
 		d.log.Error().Bool("lifecycle", true).Err(err).Str("control", addr).
@@ -36,11 +37,12 @@ func (d *Daemon) startControl(ctx context.Context) {
 		return
 	}
 	d.log.Info().Str("control", addr).Msg("control API listening")
+	d.console.watched = true // Serve feeds the shared gateway health
 	d.bg.Add(1)
 	go func() {
 		defer d.bg.Done()
 		o := control.Options{Logger: d.log,
-			ErrorLog: slog.NewLogLogger(slogFor(d.log, "control").Handler(), slog.LevelWarn)}
+			ErrorLog: slog.NewLogLogger(slogFor(d.log, "control").Handler(), slog.LevelWarn), Local: d.console.local}
 		if err := control.Serve(d.stopCtx, ln, d, o); err != nil && d.stopCtx.Err() == nil {
 			d.log.Error().Err(err).Msg("control API stopped")
 		}

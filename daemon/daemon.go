@@ -92,6 +92,8 @@ type Daemon struct {
 	bg       sync.WaitGroup // the engine's scheduler, scanners and sale runners
 
 	recon *reconJob // the daily reconciliation (daemon/recon_job.go); nil when off
+
+	console consoleState // the browser console (daemon/console.go)
 }
 
 // New checks cfg and prepares a Daemon; it opens nothing yet (Run does, in
@@ -133,6 +135,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		return err
 	}
 	d.startControl(ctx) // technician control API (daemon/control_backend.go); never fatal
+	d.startConsole(ctx) // browser console when [console] enabled (daemon/console.go); never fatal
 	serveErr := make(chan error, len(d.listeners))
 	for _, ln := range d.listeners {
 		go func() { serveErr <- d.srv.Serve(ln) }()

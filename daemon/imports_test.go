@@ -22,7 +22,7 @@ var (
 	// forbiddenDeps: a package (and those below it) that must not depend,
 	// even indirectly, on another. The control API declares what it needs
 	// from the daemon (control.Backend); the daemon implements it.
-	forbiddenDeps = map[string][]string{"control": {"daemon"}}
+	forbiddenDeps = map[string][]string{"control": {"daemon"}, "console": {"daemon"}}
 )
 
 func TestImportRules(t *testing.T) {

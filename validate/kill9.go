@@ -38,7 +38,7 @@ type child struct {
 func startChild(ctx context.Context, exe, dataDir string, t Timings) (*child, error) {
 	p := t.Payment
 	args := []string{"run", "--sandbox", "--data", dataDir, "--ecr-listen", "127.0.0.1:0",
-		"--sandbox-listen", "127.0.0.1:0", "--lanes", "2", "--log-level", "debug",
+		"--sandbox-listen", "127.0.0.1:0", "--lanes", "2", "--log-level", "debug", "--console-listen", "off",
 		"--first-query", p.FirstQuery.String(), "--query-interval", p.QueryInterval.String(),
 		"--pay-deadline", p.PayDeadline.String(), "--backoff-min", p.BackoffMin.String(),
 		"--backoff-max", p.BackoffMax.String(), "--cancel-wait", p.CancelWait.String(),

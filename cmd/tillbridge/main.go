@@ -74,6 +74,7 @@ func commands() []command {
 		configCommand(),
 		reconcileCommand(),
 		validateCommand(),
+		consoleCommand(),
 	}
 }
 

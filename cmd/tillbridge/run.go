@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/tillbridge/tillbridge/console"
 	"io"
 	"net"
 	"os"
@@ -30,6 +31,7 @@ type runFlags struct {
 	config, data, logLevel           string
 	sandbox                          bool
 	ecrListen, sandboxListen         string
+	consoleListen                    string
 	lanes                            int
 	firstQuery, queryInterval        time.Duration
 	payDeadline, backoffMin          time.Duration
@@ -70,6 +72,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.ecrListen, "ecr-listen", daemon.DefaultECRAddress, "sandbox: ECR TCP `address`")
 	fs.StringVar(&f.sandboxListen, "sandbox-listen", daemon.DefaultSandboxListen, "sandbox: gateway and /sandbox/ API `address`")
 	fs.IntVar(&f.lanes, "lanes", daemon.DefaultSandboxLanes, "sandbox: number of lanes")
+	fs.StringVar(&f.consoleListen, "console-listen", console.DefaultListen, "sandbox: browser console `address` on loopback (\"off\": no console)")
 	fs.DurationVar(&f.firstQuery, "first-query", daemon.DefaultFirstQuery, "sandbox: first query after the pay")
 	fs.DurationVar(&f.queryInterval, "query-interval", daemon.DefaultQueryInterval, "sandbox: query interval")
 	fs.DurationVar(&f.payDeadline, "pay-deadline", daemon.DefaultPayDeadline, "sandbox: cancel when still unknown after this")
@@ -142,9 +145,11 @@ func runSandboxMode(ctx context.Context, cio cmdIO, f runFlags) error {
 	}
 	cfg := sb.Config
 	cfg.Daemon.LogFile = filepath.Join(data, "tillbridge.log")
+	sandboxConsole(cfg, f.consoleListen)
 	return runDaemon(ctx, cio, cfg, f.logLevel, lock, func(addrs []net.Addr) {
 		printSandboxHelp(cio.stdout, sb, addrs, data, f.lanes)
 		printSandboxReconHelp(cio.stdout, rs, data, sb.URL)
+		printSandboxConsoleHelp(cio.stdout, cfg, data)
 	})
 }
 

@@ -171,7 +171,7 @@ func (p *Proc) Start(ctx context.Context) (Startup, error) {
 	defer out.Close()
 	args := []string{"run", "--sandbox", "--data", p.cfg.Data, "--ecr-listen", p.ecrAddr,
 		"--sandbox-listen", p.sandboxURL[len("http://"):], "--lanes", strconv.Itoa(p.cfg.Lanes),
-		"--log-level", p.cfg.LogLevel}
+		"--log-level", p.cfg.LogLevel, "--console-listen", "off"}
 	cmd := exec.Command(p.cfg.Bin, append(args, p.cfg.Timings.args()...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
