@@ -13,6 +13,9 @@ DATA ?= $(CURDIR)/.run
 BUILD_DEPS := gcc:/usr/bin/gcc libc6-dev:/usr/include/stdio.h \
 	pkg-config:/usr/bin/pkg-config libusb-1.0-0-dev:/usr/include/libusb-1.0/libusb.h \
 	openssh-server:/usr/sbin/sshd
+# Test-only: Chromium for the browser tests (console, validate report),
+# installed once here rather than by two test packages racing for apt.
+TEST_DEPS := chromium:/usr/bin/chromium
 CROSS_DEPS := gcc-mingw-w64-x86-64:/usr/bin/x86_64-w64-mingw32-gcc \
 	mingw-w64-x86-64-dev:/usr/x86_64-w64-mingw32/include/windows.h \
 	gcc-aarch64-linux-gnu:/usr/bin/aarch64-linux-gnu-gcc \
@@ -20,7 +23,7 @@ CROSS_DEPS := gcc-mingw-w64-x86-64:/usr/bin/x86_64-w64-mingw32-gcc \
 # Short, bounded variants of the slow suites that make test runs too.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all deps build run test test-unit test-usb fmt-check vet cross bench soak soak-short fuzz clean validate
+.PHONY: all deps test-deps build run test test-unit test-usb fmt-check vet cross bench soak soak-short fuzz clean validate
 
 all: build
 
@@ -52,7 +55,10 @@ fmt-check:
 vet: deps
 	$(GO) vet ./...
 
-test-unit: deps
+test-deps:
+	@scripts/need.sh $(TEST_DEPS)
+
+test-unit: deps test-deps
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 # make test: formatting, vet, the race-enabled unit/integration/crash suites,

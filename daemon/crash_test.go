@@ -42,7 +42,7 @@ func buildBinary(t *testing.T) string {
 // kill can land while that pay is in flight.
 func crashArgs(data string) []string {
 	return []string{"run", "--sandbox", "--data", data, "--ecr-listen", "127.0.0.1:0",
-		"--sandbox-listen", "127.0.0.1:0", "--lanes", "4", "--log-level", "debug",
+		"--sandbox-listen", "127.0.0.1:0", "--lanes", "4", "--log-level", "debug", "--console-listen", "off",
 		"--first-query", "100ms", "--query-interval", "100ms", "--pay-deadline", "2s",
 		"--backoff-min", "50ms", "--backoff-max", "200ms", "--cancel-wait", "10s",
 		"--gateway-timeout", "5s", "--sandbox-confirm-delay", "1500ms", "--sandbox-slow-pay", "1s"}

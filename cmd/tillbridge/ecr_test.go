@@ -22,7 +22,7 @@ func startDaemon(t *testing.T) string {
 		done <- runMain(ctx, cmdIO{strings.NewReader(""), out, &testenv.Buffer{}}, []string{"run", "--sandbox",
 			"--data", t.TempDir(), "--ecr-listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--lanes", "2",
 			"--first-query", "50ms", "--query-interval", "50ms", "--pay-deadline", "1s", "--backoff-min", "50ms",
-			"--backoff-max", "100ms", "--sandbox-confirm-delay", "200ms", "--log-level", "warn"})
+			"--backoff-max", "100ms", "--sandbox-confirm-delay", "200ms", "--log-level", "warn", "--console-listen", "off"})
 	}()
 	t.Cleanup(func() {
 		cancel()

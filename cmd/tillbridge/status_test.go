@@ -132,7 +132,7 @@ func TestDiagnosticsAgainstRunSandbox(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- runMain(ctx, cmdIO{strings.NewReader(""), &testenv.Buffer{}, &testenv.Buffer{}}, []string{"run", "--sandbox",
-			"--data", dir, "--ecr-listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--lanes", "1"})
+			"--data", dir, "--ecr-listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--lanes", "1", "--console-listen", "off"})
 	}()
 	defer func() {
 		cancel()
