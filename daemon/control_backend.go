@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -273,14 +272,4 @@ func scanResult(res control.ScanTestResult, sc devices.Scan) control.ScanTestRes
 			"scan a customer's payment code; if one was scanned, check the scanner's keyboard layout and suffix"
 	}
 	return res
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

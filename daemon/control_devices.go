@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/tillbridge/tillbridge/control"
 	"github.com/tillbridge/tillbridge/devices"
@@ -81,12 +83,12 @@ func DiscoverDevices(ctx context.Context, cfg *Config) devices.Report {
 // networkTargets are cfg's network printers and scanners.
 func networkTargets(cfg *Config) []devices.NetworkTarget {
 	var out []devices.NetworkTarget
-	for _, name := range sortedKeys(cfg.Printers) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Printers)) {
 		if p := cfg.Printers[name]; p.Backend == "network" {
 			out = append(out, devices.NetworkTarget{Name: "printer." + name, Addr: p.Address})
 		}
 	}
-	for _, name := range sortedKeys(cfg.Scanners) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Scanners)) {
 		if s := cfg.Scanners[name]; s.Backend == "network" {
 			out = append(out, devices.NetworkTarget{Name: "scanner." + name, Addr: s.Address})
 		}
