@@ -22,7 +22,10 @@ var (
 	// forbiddenDeps: a package (and those below it) that must not depend,
 	// even indirectly, on another. The control API declares what it needs
 	// from the daemon (control.Backend); the daemon implements it.
-	forbiddenDeps = map[string][]string{"control": {"daemon"}, "console": {"daemon"}}
+	// Reconciliation reads journals and Alipay's files: it knows nothing of
+	// the daemon, the ECR, the devices or the technician tools.
+	forbiddenDeps = map[string][]string{"control": {"daemon"}, "console": {"daemon"},
+		"recon": {"daemon", "control", "console", "ecrproto", "devices", "validate"}}
 )
 
 func TestImportRules(t *testing.T) {
