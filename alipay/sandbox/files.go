@@ -109,14 +109,34 @@ func writeTransactions(w io.Writer, partner string, from time.Time, ms []movemen
 
 // WriteSettlementFile writes the settlement file of the Beijing (GMT+8)
 // day containing day, in the pipe-separated format of reference §10.4: the
-// column names, then one record per movement settled that day. The sandbox
-// settles every movement on the next calendar day at 00:00 (no weekend or
-// holiday rules), so the file of day S lists the movements of day S−1.
+// column names, then one record per movement settled that day, by the
+// weekend rule of reference §10.1 (see SettledOn): Tuesday to Friday
+// settle the day before, Monday settles Friday to Sunday, and Saturday and
+// Sunday settle nothing (the file then has its column line only; WriteFiles
+// writes none, as Alipay does). Holidays are not simulated.
 // Payments are Type P; refunds and the refund of a cancelled paid trade
 // are Type R (for the cancel, Partner_transaction_id is the Alipay id).
 func WriteSettlementFile(w io.Writer, day time.Time, trades []Trade) error {
 	from, _ := beijingDay(day)
-	return writeSettlements(w, from, movements(trades, from.AddDate(0, 0, -1), from))
+	start, ok := SettledOn(from)
+	if !ok {
+		return writeSettlements(w, from, nil)
+	}
+	return writeSettlements(w, from, movements(trades, start, from))
+}
+
+// SettledOn returns when the movements settled on the Beijing day starting
+// at from began: they are those from start up to from. Friday 00:00 to
+// Sunday 23:59 is settled on Monday; any other day on the next one; ok is
+// false on Saturday and Sunday, when nothing is settled.
+func SettledOn(from time.Time) (start time.Time, ok bool) {
+	switch from.In(beijing()).Weekday() {
+	case time.Saturday, time.Sunday:
+		return time.Time{}, false
+	case time.Monday:
+		return from.AddDate(0, 0, -3), true
+	}
+	return from.AddDate(0, 0, -1), true
 }
 
 // writeSettlements writes the settlement file of the day starting at from.
@@ -173,8 +193,11 @@ func (s *Server) WriteTransactionFile(w io.Writer, day time.Time) error {
 // containing day for every trade of the Server.
 func (s *Server) WriteSettlementFile(w io.Writer, day time.Time) error {
 	from, _ := beijingDay(day)
-	prev := from.AddDate(0, 0, -1)
-	return writeSettlements(w, from, s.applyFileFaults(movements(s.Trades(), prev, from), prev, from))
+	start, ok := SettledOn(from)
+	if !ok {
+		return writeSettlements(w, from, nil) // a weekend day settles nothing
+	}
+	return writeSettlements(w, from, s.applyFileFaults(movements(s.Trades(), start, from), start, from))
 }
 
 // errBadDate reports a missing or malformed ?date=.

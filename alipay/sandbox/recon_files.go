@@ -185,22 +185,28 @@ func SettlementFileName(partner string, day time.Time) string {
 
 // WriteFiles writes into dir the transaction file and the settlement file
 // of the Beijing day containing day — as Alipay does on the next morning;
-// the sandbox settles at the next midnight, so that settlement file lists
-// the movements of the day before — each written whole and renamed into
-// place. It returns the paths.
+// the settlement file lists what was settled that day (SettledOn: the day
+// before, or Friday to Sunday on a Monday) and is not written for a
+// Saturday or Sunday, when nothing is settled — each written whole and
+// renamed into place. It returns the paths.
 func (s *Server) WriteFiles(dir string, day time.Time) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: write files: %w", err)
 	}
 	from, _ := beijingDay(day)
 	var paths []string
+	_, settles := SettledOn(from)
 	for _, f := range []struct {
 		name  string
 		write func(*os.File) error
+		skip  bool
 	}{
-		{TransactionFileName(s.cfg.Partner, from), func(w *os.File) error { return s.WriteTransactionFile(w, from) }},
-		{SettlementFileName(s.cfg.Partner, from), func(w *os.File) error { return s.WriteSettlementFile(w, from) }},
+		{TransactionFileName(s.cfg.Partner, from), func(w *os.File) error { return s.WriteTransactionFile(w, from) }, false},
+		{SettlementFileName(s.cfg.Partner, from), func(w *os.File) error { return s.WriteSettlementFile(w, from) }, !settles},
 	} {
+		if f.skip {
+			continue // no settlement on a weekend day: Alipay writes no file
+		}
 		p := filepath.Join(dir, f.name)
 		if err := writeAtomic(p, f.write); err != nil {
 			return paths, err
