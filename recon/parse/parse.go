@@ -186,6 +186,43 @@ type fieldError struct {
 
 func (e *fieldError) Error() string { return e.column + ": " + e.reason }
 
+// parseRecords parses the record lines ls[first:] (file lines first+1 on)
+// with parse. An empty line, a line with other than width fields, and a
+// field parse rejects (record.fail) are each a Problem with the line's
+// number, never skipped silently. total >= 0 is the header's Total_count,
+// checked against the number of non-empty record lines.
+func parseRecords[R any](ls []string, first int, pos map[string]int, width, total int,
+	parse func(r *record, line int) R) ([]R, []Problem) {
+	out := make([]R, 0, len(ls)-first)
+	var problems []Problem
+	n := 0
+	for i, l := range ls[first:] {
+		line := i + first + 1
+		if strings.TrimSpace(l) == "" {
+			problems = append(problems, Problem{Line: line, Reason: "empty line"})
+			continue
+		}
+		n++
+		fields := strings.Split(l, "|")
+		if len(fields) != width {
+			problems = append(problems, Problem{Line: line, Reason: fmt.Sprintf("%d fields, want %d", len(fields), width)})
+			continue
+		}
+		r := record{f: fields, pos: pos}
+		v := parse(&r, line)
+		if r.err != nil {
+			problems = append(problems, Problem{Line: line, Column: r.err.column, Reason: r.err.reason})
+			continue
+		}
+		out = append(out, v)
+	}
+	if total >= 0 && n != total {
+		problems = append(problems, Problem{Line: 1, Column: "Total_count",
+			Reason: fmt.Sprintf("header says %d records, the file has %d (truncated or corrupt?)", total, n)})
+	}
+	return out, problems
+}
+
 // record gives typed access to one line's fields.
 type record struct {
 	f   []string
@@ -207,6 +244,24 @@ func (r *record) nonEmpty(col string) string {
 	v := r.str(col)
 	if v == "" {
 		r.fail(col, "empty")
+	}
+	return v
+}
+
+// digitsOnly returns a column's value and fails unless it is all digits.
+func (r *record) digitsOnly(col string) string {
+	v := r.str(col)
+	if !digits(v) {
+		r.fail(col, fmt.Sprintf("%q is not digits", v))
+	}
+	return v
+}
+
+// rate returns a decimal rate with up to 8 decimals.
+func (r *record) rate(col string) string {
+	v := r.str(col)
+	if _, _, err := ParseMinor(v, 8); err != nil {
+		r.fail(col, err.Error())
 	}
 	return v
 }

@@ -78,52 +78,23 @@ func ParseSettlementText(name, text string) (*SettlementFile, error) {
 		return nil, err
 	}
 	bj := Beijing()
-	n := 0
-	f.Records = make([]Settlement, 0, len(ls)-first)
-	for i, l := range ls[first:] {
-		line := i + first + 1
-		if strings.TrimSpace(l) == "" {
-			f.Problems = append(f.Problems, Problem{Line: line, Reason: "empty line"})
-			continue
-		}
-		n++
-		s, p := parseSettlement(l, line, pos, width, bj)
-		if p != nil {
-			f.Problems = append(f.Problems, *p)
-			continue
-		}
-		f.Records = append(f.Records, s)
-	}
-	if f.TotalCount >= 0 && n != f.TotalCount {
-		f.Problems = append(f.Problems, Problem{Line: 1, Column: "Total_count",
-			Reason: fmt.Sprintf("header says %d records, the file has %d (truncated or corrupt?)", f.TotalCount, n)})
-	}
+	f.Records, f.Problems = parseRecords(ls, first, pos, width, f.TotalCount, func(r *record, line int) Settlement {
+		return parseSettlement(r, line, bj)
+	})
 	return f, nil
 }
 
-func parseSettlement(l string, line int, pos map[string]int, width int, bj *time.Location) (Settlement, *Problem) {
-	fields := strings.Split(l, "|")
-	if len(fields) != width {
-		return Settlement{}, &Problem{Line: line, Reason: fmt.Sprintf("%d fields, want %d", len(fields), width)}
-	}
-	r := record{f: fields, pos: pos}
-	var s Settlement
-	s.Line = line
+func parseSettlement(r *record, line int, bj *time.Location) Settlement {
+	s := Settlement{Line: line}
 	s.PartnerTransID = r.nonEmpty("Partner_transaction_id")
-	s.TransactionID = r.str("Transaction_id")
-	if !digits(s.TransactionID) {
-		r.fail("Transaction_id", fmt.Sprintf("%q is not digits", s.TransactionID))
-	}
+	s.TransactionID = r.digitsOnly("Transaction_id")
 	s.Currency = r.currency("Currency")
 	s.Amount, _ = r.amount("Amount", s.Currency)
 	s.RmbAmount, _ = r.amount("Rmb_amount", "CNY")
 	s.Fee, _ = r.amount("Fee", s.Currency)
 	s.Settlement, _ = r.amount("Settlement", s.Currency)
 	s.RmbSettlement, _ = r.amount("Rmb_settlement", "CNY")
-	s.Rate = r.str("Rate")
-	if _, _, err := ParseMinor(s.Rate, 8); err != nil {
-		r.fail("Rate", err.Error())
-	}
+	s.Rate = r.rate("Rate")
 	s.PaymentTime = r.time("Payment_time", bj)
 	s.SettlementTime = r.time("Settlement_time", bj)
 	s.Type = r.str("Type")
@@ -134,8 +105,5 @@ func parseSettlement(l string, line int, pos map[string]int, width int, bj *time
 	if s.Status != StatusSettled {
 		r.fail("Status", fmt.Sprintf("%q is not L (settled)", s.Status))
 	}
-	if r.err != nil {
-		return s, &Problem{Line: line, Column: r.err.column, Reason: r.err.reason}
-	}
-	return s, nil
+	return s
 }

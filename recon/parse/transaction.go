@@ -116,45 +116,19 @@ func ParseTransactionText(name, text string) (*TransactionFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.Records = make([]Transaction, 0, len(ls)-2)
 	bj := Beijing()
-	n := 0
-	for i, l := range ls[2:] {
-		line := i + 3
-		if strings.TrimSpace(l) == "" {
-			f.Problems = append(f.Problems, Problem{Line: line, Reason: "empty line"})
-			continue
-		}
-		n++
-		t, p := parseTransaction(l, line, pos, width, bj)
-		if p != nil {
-			f.Problems = append(f.Problems, *p)
-			continue
-		}
-		f.Records = append(f.Records, t)
-	}
-	if n != f.TotalCount {
-		f.Problems = append(f.Problems, Problem{Line: 1, Column: "Total_count",
-			Reason: fmt.Sprintf("header says %d records, the file has %d (truncated or corrupt?)", f.TotalCount, n)})
-	}
+	f.Records, f.Problems = parseRecords(ls, 2, pos, width, f.TotalCount, func(r *record, line int) Transaction {
+		return parseTransaction(r, line, bj)
+	})
 	return f, nil
 }
 
 var transactionTypes = map[string]bool{TypePayment: true, TypeRefund: true, TypeCancel: true, TypeReversal: true}
 
-func parseTransaction(l string, line int, pos map[string]int, width int, bj *time.Location) (Transaction, *Problem) {
-	fields := strings.Split(l, "|")
-	if len(fields) != width {
-		return Transaction{}, &Problem{Line: line, Reason: fmt.Sprintf("%d fields, want %d", len(fields), width)}
-	}
-	r := record{f: fields, pos: pos}
-	var t Transaction
-	t.Line = line
+func parseTransaction(r *record, line int, bj *time.Location) Transaction {
+	t := Transaction{Line: line}
 	t.PartnerTransID = r.nonEmpty("Partner_transaction_id")
-	t.TransactionID = r.str("Transaction_id")
-	if !digits(t.TransactionID) {
-		r.fail("Transaction_id", fmt.Sprintf("%q is not digits", t.TransactionID))
-	}
+	t.TransactionID = r.digitsOnly("Transaction_id")
 	t.Currency = r.currency("Currency")
 	t.Amount, _ = r.amount("Transaction_amount", t.Currency)
 	t.Fee, _ = r.amount("Charge_amount", t.Currency)
@@ -166,12 +140,6 @@ func parseTransaction(l string, line int, pos map[string]int, width int, bj *tim
 	t.Remark, t.Operator, t.OrderScene = r.str("Remark"), r.str("Operator_name"), r.str("Order_scene")
 	t.TransCurrency = r.currency("Trans_currency")
 	t.TransAmount, _ = r.amount("Trans_amount", t.TransCurrency)
-	t.ForexRate = r.str("Trans_forex_rate")
-	if _, _, err := ParseMinor(t.ForexRate, 8); err != nil {
-		r.fail("Trans_forex_rate", err.Error())
-	}
-	if r.err != nil {
-		return t, &Problem{Line: line, Column: r.err.column, Reason: r.err.reason}
-	}
-	return t, nil
+	t.ForexRate = r.rate("Trans_forex_rate")
+	return t
 }
