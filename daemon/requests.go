@@ -256,10 +256,11 @@ func (s *sale) abort() (op queue.Operation, over bool, err error) {
 	if decided, ok := s.decision(); ok {
 		return decided, true, nil
 	}
-	if cur, err := s.d.eng.Get(s.d.work, s.id); err == nil && cur.Final() {
-		return cur, true, nil
+	op, err = s.d.eng.Abort(s.d.work, s.id) // refused, in the same transaction, once final
+	var final *queue.StateError
+	if errors.As(err, &final) && op.Final() {
+		return op, true, nil
 	}
-	op, err = s.d.eng.Cancel(s.d.work, s.id)
 	return op, false, err
 }
 

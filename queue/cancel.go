@@ -20,6 +20,20 @@ import (
 //     cancelled: nothing to do; the operation is returned as it is.
 //   - manual, and refunds: *StateError.
 func (e *Engine) Cancel(ctx context.Context, id string) (Operation, error) {
+	return e.cancel(ctx, id, "cancel", false)
+}
+
+// Abort is Cancel for a sale whose outcome nobody has been told yet (the
+// ECR's ABORT): it stops a sale that is not final — voided before the pay,
+// the duty to cancel after it — and leaves a final one (paid, declined …)
+// as it is, with a *StateError. The state is read in the same transaction
+// that writes the cancel, so a pay confirmed a moment before is never
+// reversed by an abort.
+func (e *Engine) Abort(ctx context.Context, id string) (Operation, error) {
+	return e.cancel(ctx, id, "abort", true)
+}
+
+func (e *Engine) cancel(ctx context.Context, id, action string, unlessFinal bool) (Operation, error) {
 	var op Operation
 	err := e.write(ctx, func(tx *sql.Tx, rec *recorder) error {
 		cur, err := getOp(ctx, tx, id)
@@ -27,6 +41,10 @@ func (e *Engine) Cancel(ctx context.Context, id string) (Operation, error) {
 			return err
 		}
 		op = cur
+		if unlessFinal && cur.Final() {
+			return &StateError{OpID: cur.ID, State: cur.State, Action: action,
+				Reason: "the sale's outcome is known; nothing to stop"}
+		}
 		c, err := e.cancelChange(ctx, tx, cur)
 		if err != nil || c == nil {
 			return err
@@ -34,7 +52,7 @@ func (e *Engine) Cancel(ctx context.Context, id string) (Operation, error) {
 		op, err = rec.apply(*c)
 		return err
 	})
-	return op, e.staleAsState(err, op, "cancel")
+	return op, e.staleAsState(err, op, action)
 }
 
 func (e *Engine) cancelChange(ctx context.Context, q querier, cur Operation) (*change, error) {

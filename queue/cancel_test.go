@@ -273,3 +273,38 @@ func TestManualReasonKeepsCodeOfAnError(t *testing.T) {
 		t.Fatalf("last code %q", got.LastCode)
 	}
 }
+
+// TestAbortNeverReversesAPaidSale: Abort stops a sale whose outcome is
+// not known (waiting_scan → voided, querying → cancelling) but leaves a
+// paid one paid — the check is in the cancel's own transaction, so a pay
+// confirmed just before an ECR's ABORT is never reversed — while Cancel
+// of the same paid sale is the explicit reversal.
+func TestAbortNeverReversesAPaidSale(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	paid := h.paidSale("paid", 500)
+	op, err := h.e.Abort(ctx, paid.ID)
+	var se *StateError
+	if !errors.As(err, &se) || op.State != StatePaid {
+		t.Fatalf("Abort of a paid sale: %v, state %s", err, op.State)
+	}
+	h.settle()
+	if got := h.get(paid.ID); got.State != StatePaid || h.gw.count("cancel") != 0 {
+		t.Fatalf("after Abort: state %s, %d cancels", got.State, h.gw.count("cancel"))
+	}
+	if op, err := h.e.Cancel(ctx, paid.ID); err != nil || op.State != StateCancelling {
+		t.Fatalf("Cancel of the paid sale: %v, state %s", err, op.State)
+	}
+
+	waiting := h.sale("waiting", 500)
+	if op, err := h.e.Abort(ctx, waiting.ID); err != nil || op.State != StateVoided {
+		t.Fatalf("Abort while waiting for the code: %v, state %s", err, op.State)
+	}
+	h.gw.set(func(g *fakeGateway) { g.pay = payUnknow })
+	querying := h.sale("querying", 500)
+	h.pay(querying.ID, "281234567890123411")
+	h.settle()
+	if op, err := h.e.Abort(ctx, querying.ID); err != nil || op.State != StateCancelling {
+		t.Fatalf("Abort of an unknown pay: %v, state %s", err, op.State)
+	}
+}
